@@ -1,0 +1,33 @@
+import { ConfigError } from '../../errors.ts';
+import { anthropic } from './anthropic.ts';
+import type { ModelFamily } from './types.ts';
+
+export type { ExtractionRequest, JsonSchema, ModelFamily, ParsedOutput, Usage } from './types.ts';
+
+const FAMILIES: Record<string, ModelFamily> = { anthropic };
+
+export function familyByName(name: string): ModelFamily {
+  const family = FAMILIES[name];
+  if (!family) {
+    throw new ConfigError(
+      `unknown model family "${name}"; known families: ${Object.keys(FAMILIES).join(', ')}`,
+    );
+  }
+  return family;
+}
+
+/**
+ * Model id (foundation model, inference profile such as `us.anthropic…`, or the offline rules
+ * model) → family, by the first matching pattern of a configurable table.
+ */
+export function familyForModel(
+  modelId: string,
+  table: readonly { match: string; family: string }[],
+): ModelFamily {
+  for (const row of table) {
+    if (new RegExp(row.match).test(modelId)) return familyByName(row.family);
+  }
+  throw new ConfigError(
+    `no model family matches model id "${modelId}"; add a row to model.families in the configuration (patterns: ${table.map((r) => r.match).join(', ')})`,
+  );
+}

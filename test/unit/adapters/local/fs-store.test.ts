@@ -1,0 +1,100 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { assertValidKey, FsStore } from '../../../../src/adapters/local/fs-store.ts';
+import { AlreadyExistsError, InvalidKeyError, NotFoundError } from '../../../../src/errors.ts';
+
+let dir: string;
+let store: FsStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fs-store-'));
+  store = new FsStore(dir);
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Function: assertValidKey', () => {
+  it.each([
+    '../x',
+    'a/../../b',
+    '/etc/passwd',
+    'a//b',
+    './a',
+    'a/./b',
+    '',
+    'C:/x',
+    'a\\..\\b',
+    '.tmp/x',
+    'a\0b',
+  ])('refuses %j', (key) => {
+    expect(() => assertValidKey(key)).toThrow(InvalidKeyError);
+  });
+
+  it.each([
+    'incoming/receipt/my scan (1).pdf',
+    'incoming/x/ünïcødé €.png',
+    "incoming/x/$(rm -rf ~);'.pdf",
+    'runs/a/',
+  ])('accepts %j', (key) => {
+    expect(() => assertValidKey(key)).not.toThrow();
+  });
+});
+
+describe('Function: FsStore', () => {
+  it('returns what was put, and NotFound for a missing key', async () => {
+    await store.put('a/b.json', '{"x":1}');
+    expect(await store.getText('a/b.json')).toBe('{"x":1}');
+    expect(await store.head('a/b.json')).toEqual({ key: 'a/b.json', size: 7 });
+    await expect(store.get('a/missing')).rejects.toBeInstanceOf(NotFoundError);
+    expect(await store.head('a')).toBeUndefined();
+  });
+
+  it('refuses a second conditional write and keeps the first body', async () => {
+    await store.put('k', 'one', { ifNoneMatch: true });
+    await expect(store.put('k', 'two', { ifNoneMatch: true })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect(await store.getText('k')).toBe('one');
+  });
+
+  it('lets exactly one of many concurrent conditional writers win', async () => {
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.put('race', `w${i}`, { ifNoneMatch: true })),
+    );
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+    expect(await store.getText('race')).toMatch(/^w\d+$/);
+  });
+
+  it('lists keys under a prefix in lexicographic order, without temp files', async () => {
+    for (const k of ['ocr/d/j/10', 'ocr/d/j/2', 'ocr/d/j/1', 'ocr/e/j/1', 'other']) await store.put(k, 'x');
+    const listed: string[] = [];
+    for await (const o of store.list('ocr/d/')) listed.push(o.key);
+    expect(listed).toEqual(['ocr/d/j/1', 'ocr/d/j/10', 'ocr/d/j/2']);
+    const all: string[] = [];
+    for await (const o of store.list('')) all.push(o.key);
+    expect(all).toHaveLength(5);
+  });
+
+  it('streams lines and writes through a writer that appears only on close', async () => {
+    const w = store.openWriter('big.jsonl');
+    for (let i = 0; i < 1000; i++) await w.write(`{"i":${i}}\n`);
+    expect(await store.head('big.jsonl')).toBeUndefined();
+    await w.close();
+    let n = 0;
+    for await (const l of store.lines('big.jsonl')) n += JSON.parse(l).i === n ? 1 : 0;
+    expect(n).toBe(1000);
+    expect(w.bytes).toBe((await store.head('big.jsonl'))?.size);
+  });
+
+  it('leaves no temp files behind', async () => {
+    await store.put('a', 'x');
+    await store.put('b', 'y', { ifNoneMatch: true });
+    await store.put('b', 'z', { ifNoneMatch: true }).catch(() => {});
+    const w = store.openWriter('c');
+    await w.write('x');
+    await w.abort();
+    expect(await readdir(join(dir, '.tmp'))).toEqual([]);
+  });
+});
