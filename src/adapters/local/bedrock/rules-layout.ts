@@ -1,0 +1,257 @@
+/**
+ * Layout rules for the offline rules model: where a document prints its issuer's name and
+ * address, and which lines form a line-item table. They read the linearized text the way a
+ * person skims a receipt or an invoice: name at the top, address under it, items above the
+ * totals.
+ */
+
+import { type DocContext, findAmounts, findDates } from './rules-parse.ts';
+
+/** A document split into non-empty lines, page markers and Markdown rule rows removed. */
+export interface Doc {
+  lines: string[];
+  ctx: DocContext;
+}
+
+const PAGE_MARKER_RE = /^-{2,}\s*page\s+\d+\s*-{2,}$/i;
+const MARKDOWN_RULE_RE = /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/;
+
+export function splitLines(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.length === 0 || PAGE_MARKER_RE.test(line) || MARKDOWN_RULE_RE.test(line)) continue;
+    out.push(line);
+  }
+  return out;
+}
+
+/** Cells of a Markdown table row (`| a | b |`), or undefined for any other line. */
+export function markdownCells(line: string): string[] | undefined {
+  if (!line.startsWith('|') || !line.endsWith('|') || line.length < 3) return undefined;
+  return line
+    .slice(1, -1)
+    .split('|')
+    .map((c) => c.trim());
+}
+
+// Legal-entity and trade suffixes that mark a line as a business name. Ambiguous two-letter
+// suffixes (AS, AB, KG) are left out: they are ordinary words on too many documents.
+const LEGAL_SUFFIX_RE =
+  /(?<![\p{L}])(sdn\.?|bh?d\.?|s\/b|ltd\.?|limited|inc\.?|incorporated|llc|l\.l\.c\.|llp|plc|gmbh|ag|s\.?a\.?r\.?l\.?|s\.?p\.?a\.?|b\.?v\.?|pty\.?|pte\.?|co\.|co|corp\.?|corporation|company|enterprises?|trading|group|holdings?|industries|restaurants?|restoran)(?![\p{L}])/iu;
+const LEADING_SUFFIX_RE =
+  /^(sdn|bh?d|s\/b|ltd|limited|inc|llc|gmbh|ag|pty|pte|co|corp|corporation|company|enterprises?|trading|group|holdings?)(?![\p{L}])/iu;
+
+const DOC_TITLE_WORDS =
+  /(?<![\p{L}])(tax|invoice|receipt|cash|bill|sales?|simplified|credit|debit|note|official|quotation|quote|statement|order|delivery|proforma|pro-forma|original|copy|duplicate|customer|payment|welcome|thank|thanks|you|for|shopping|visit|please|come|again|page|of|faktura|rechnung|facture|recibo|factura)(?![\p{L}])/giu;
+const NON_NAME_RE =
+  /(?<![\p{L}])(tel|telephone|phone|fax|hp|mobile|e-?mail|www|http|gst|vat|reg|registration|roc|ssm|abn|tin|npwp|ein|iban|swift|website)(?![\p{L}])|@|https?:/iu;
+
+const STREET_RE =
+  /\p{L}*(straße|strasse|str\.|weg|platz|gasse|allee)(?![\p{L}])|(?<![\p{L}])(jalan|jln|lorong|lrg|taman|tmn|persiaran|lebuh|lebuhraya|kampung|kg|bandar|kawasan|seksyen|bangunan|wisma|menara|plaza|road|rd|street|st|avenue|ave|lane|ln|drive|boulevard|blvd|highway|hwy|parkway|pkwy|terrace|crescent|rue|chemin|via|viale|piazza|calle|avenida|rua|postfach)\.?(?![\p{L}])|(?<![\p{L}])(lot|level|floor|flr|suite|ste|unit|block|blk|no|building|bldg|p\.?\s?o\.?\s?box)[.:#]?\s*\d/iu;
+const POSTCODE_RE =
+  /(?<![\p{N}\-.,:/(])\d{5}(?:-\d{4})?(?![\p{N}.,]|-\p{L})|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|(?<![\p{N}])\d{4}\s+\p{Lu}\p{Ll}{2,}|\b[A-Z]{1,2}-\d{4,5}\b/u;
+const STREET_NUMBER_RE = /^\d{1,5}[A-Z]?(?:[-/]\d{1,5}[A-Z]?)*\s*[,.]?\s*\p{L}{3,}/iu;
+const ADDRESS_STOP_RE =
+  /(?<![\p{L}])(tel|telephone|phone|fax|hp|mobile|e-?mail|www|gst|vat|reg|registration|roc|company|invoice|receipt|bill|cashier|date|time|table|order|doc|document|customer|member|abn|tin)(?![\p{L}])|@|https?:/iu;
+
+function letters(s: string): number {
+  return (s.match(/\p{L}/gu) ?? []).length;
+}
+
+/** Drop a trailing registration number in parentheses: `99 SPEED MART S/B (519537-X)`. */
+function stripTrailingId(line: string): string {
+  return line.replace(/\s*\((?=[^)]*\d)[\p{L}\p{N}\s.:\-/]*\)\s*$/u, '').trim();
+}
+
+export function hasLegalSuffix(line: string): boolean {
+  return LEGAL_SUFFIX_RE.test(line);
+}
+
+export function isAddressLike(line: string): boolean {
+  // A business name may contain a place word (`BOOK TA .K (TAMAN DAYA) SDN BHD`); only a
+  // postcode makes a line with a legal suffix an address.
+  if (hasLegalSuffix(line) && !POSTCODE_RE.test(line)) return false;
+  if (ADDRESS_STOP_RE.test(line) && !/^(no|lot)[.:\s]/i.test(line)) return false;
+  let score = 0;
+  if (STREET_RE.test(line)) score += 2;
+  if (POSTCODE_RE.test(line)) score += 2;
+  if (STREET_NUMBER_RE.test(line)) score += 1;
+  return score >= 2;
+}
+
+/** A short line continuing an address: a town, state or country (`JOHOR.`, `SELANGOR D.E, MALAYSIA`). */
+function isAddressContinuation(line: string): boolean {
+  if (ADDRESS_STOP_RE.test(line) || NON_NAME_RE.test(line) || line.includes(':')) return false;
+  if (findDates(line, { decimalComma: false, usContext: false }).length > 0) return false;
+  const words = line.split(/\s+/).filter((w) => w.length > 0);
+  return words.length <= 5 && letters(line) >= 2 && letters(line) >= line.replace(/\s/g, '').length * 0.5;
+}
+
+function isKeyValue(line: string): boolean {
+  return /^[^:]{1,30}:\s*\S/.test(line) || /^[^:]{1,30}:\s*$/.test(line);
+}
+
+/** Lines that are ids, registration numbers and the like: skipped between a name and its address. */
+function isIdLine(line: string): boolean {
+  const compact = line.replace(/\s/g, '');
+  return letters(line) < compact.length * 0.5 || /^\(.*\)$/.test(line) || NON_NAME_RE.test(line);
+}
+
+// Lower-case words that names do contain (`Bank of America`, `Ben & Jerry's`, `van der Berg`).
+const NAME_PARTICLES = new Set([
+  'of',
+  'and',
+  'the',
+  'de',
+  'del',
+  'der',
+  'van',
+  'von',
+  'la',
+  'le',
+  'du',
+  'des',
+  'da',
+  'y',
+  'e',
+  'et',
+  'und',
+]);
+
+// Nouns that end section headings (`Shipping Address`, `Hotel Details`), never a name.
+const HEADING_END_RE =
+  /(?<![\p{L}])(address|details|information|info|summary|description|notes|terms|conditions|items|particulars|to|from)\s*:?$/iu;
+
+/** A sentence of running text rather than a name: long, or several lower-case words. */
+function isSentence(s: string): boolean {
+  const ws = s.split(/\s+/).filter((w) => /\p{L}/u.test(w));
+  if (ws.length > 8) return true;
+  if (/^\p{Ll}/u.test(s)) return true;
+  return ws.filter((w) => /^\p{Ll}/u.test(w) && !NAME_PARTICLES.has(w)).length >= 2;
+}
+
+function isPlausibleName(line: string): boolean {
+  const s = stripTrailingId(line);
+  const compact = s.replace(/\s/g, '');
+  if (letters(s) < 3 || letters(s) < compact.length * 0.55 || isSentence(s) || HEADING_END_RE.test(s))
+    return false;
+  if (/^\(.*\)$/.test(s) || /^[-*=#~|]/.test(s) || NON_NAME_RE.test(s) || isKeyValue(s)) return false;
+  if (letters(s.replace(DOC_TITLE_WORDS, '')) < 3) return false;
+  if (findDates(s, { decimalComma: false, usContext: false }).length > 0) return false;
+  if (findAmounts(s, { decimalComma: false, usContext: false }).some((a) => a.monetary)) return false;
+  return !isAddressLike(s);
+}
+
+/**
+ * A sender line printing name and address together (`ACME AG - Uferweg 40 - 63571 Gelnhausen`)
+ * keeps only the name.
+ */
+function firstSegment(line: string): string {
+  const parts = line.split(/\s+[-–·•|]\s+/);
+  const head = parts[0] ?? line;
+  return parts.length > 1 && parts.slice(1).some((p) => isAddressLike(p) || POSTCODE_RE.test(p))
+    ? head
+    : line;
+}
+
+/** Join the lines a long name wraps onto: `HOME MASTER HARDWARE &` + `ELECTRICAL`. */
+function joinNameLines(lines: readonly string[], first: number): { name: string; last: number } {
+  let name = firstSegment(stripTrailingId(lines[first] ?? ''));
+  let last = first;
+  for (let i = first + 1; i < Math.min(lines.length, first + 3); i++) {
+    const next = lines[i] ?? '';
+    const open = (name.match(/\(/g) ?? []).length > (name.match(/\)/g) ?? []).length;
+    const dangling = /(&|,|-|\band)$/i.test(name);
+    const startsWithSuffix =
+      LEADING_SUFFIX_RE.test(next) && !hasLegalSuffix(name.split(/\s+/).slice(-1)[0] ?? '');
+    if (!(open || dangling || startsWithSuffix) || isAddressLike(next) || isIdLine(next)) break;
+    name = `${name} ${stripTrailingId(next)}`;
+    last = i;
+  }
+  return { name: name.replace(/\s+/g, ' ').trim(), last };
+}
+
+/** How far down the page the issuer's name and address are looked for. */
+const HEADER_LINES = 14;
+
+/** Index of the first address-like line in the header, if any. */
+function firstAddressLine(lines: readonly string[], from: number): number | undefined {
+  for (let i = from; i < Math.min(lines.length, HEADER_LINES); i++) {
+    if (isAddressLike(lines[i] ?? '')) return i;
+  }
+  return undefined;
+}
+
+/**
+ * The issuer's name: among the plausible name lines printed above the first address line
+ * (the whole header when there is none), the first one carrying a legal or trade suffix
+ * (`SDN BHD`, `GmbH`, `Trading`), else the one nearest above the address, else the first.
+ * Lines that are mostly digits, dates, amounts, contact details, `key: value` pairs or
+ * document titles (`TAX INVOICE`, `RECEIPT`) are never names.
+ */
+export function findIssuerName(doc: Doc): { name: string; line: number } | undefined {
+  const { lines } = doc;
+  const addressAt = firstAddressLine(lines, 0);
+  const end = addressAt ?? Math.min(lines.length, 8);
+  const candidates: { name: string; first: number; last: number }[] = [];
+  for (let i = 0; i < end; i++) {
+    if (!isPlausibleName(lines[i] ?? '')) continue;
+    const { name, last } = joinNameLines(lines, i);
+    candidates.push({ name, first: i, last });
+    i = last;
+  }
+  let chosen = candidates.find((c) => hasLegalSuffix(c.name));
+  if (chosen === undefined && addressAt !== undefined) {
+    // The name sits directly above the address, maybe with id lines between.
+    for (let i = addressAt - 1; i >= 0 && chosen === undefined; i--) {
+      chosen = candidates.find((c) => c.last === i);
+      if (!chosen && !isIdLine(lines[i] ?? '') && !isKeyValue(lines[i] ?? '')) break;
+    }
+  }
+  chosen ??= candidates[0];
+  return chosen && chosen.name.length > 0 ? { name: chosen.name, line: chosen.last } : undefined;
+}
+
+const MAX_ADDRESS_LINES = 6;
+
+/**
+ * The address block starting at `start` (or the first address-like line within a few lines
+ * after it): address-like lines plus short town/state/country lines, up to a contact,
+ * registration or title line. Parts are joined with ', ' unless the line already ends in
+ * punctuation.
+ */
+export function collectAddress(lines: readonly string[], start: number, lookahead = 6): string | undefined {
+  let i = start;
+  const limit = Math.min(lines.length, start + lookahead);
+  while (i < limit && !isAddressLike(lines[i] ?? '')) i++;
+  if (i >= limit) return undefined;
+  const parts: string[] = [];
+  for (; i < lines.length && parts.length < MAX_ADDRESS_LINES; i++) {
+    const line = lines[i] ?? '';
+    if (isAddressLike(line) || isAddressContinuation(line) || /,\s*$/.test(parts[parts.length - 1] ?? '')) {
+      if (ADDRESS_STOP_RE.test(line) && !isAddressLike(line)) break;
+      parts.push(line);
+    } else {
+      break;
+    }
+  }
+  return joinAddress(parts);
+}
+
+export function joinAddress(parts: readonly string[]): string | undefined {
+  let out = '';
+  for (const part of parts) {
+    const p = part.trim();
+    if (!p) continue;
+    out = out === '' ? p : /[,.;]$/.test(out) ? `${out} ${p}` : `${out}, ${p}`;
+  }
+  return out === '' ? undefined : out;
+}
+
+/** The issuer's address: the block under the issuer's name, else the first one in the header. */
+export function findIssuerAddress(doc: Doc): string | undefined {
+  const name = findIssuerName(doc);
+  const from = name ? name.line + 1 : 0;
+  return collectAddress(doc.lines.slice(0, HEADER_LINES + 6), from, name ? 6 : HEADER_LINES);
+}

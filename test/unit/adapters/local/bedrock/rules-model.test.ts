@@ -1,0 +1,373 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  extractBySchema,
+  type JSONSchemaObject,
+} from '../../../../../src/adapters/local/bedrock/rules-model.ts';
+import {
+  detectCurrency,
+  docContext,
+  findAmounts,
+  findDates,
+} from '../../../../../src/adapters/local/bedrock/rules-parse.ts';
+import { evaluateSroie, sroieAvailable } from './sroie-eval.ts';
+
+const SCHEMAS = join(import.meta.dirname, '../../../../../schemas');
+const receiptSchema = JSON.parse(
+  readFileSync(join(SCHEMAS, 'receipt.schema.json'), 'utf8'),
+) as JSONSchemaObject;
+const invoiceSchema = JSON.parse(
+  readFileSync(join(SCHEMAS, 'invoice.schema.json'), 'utf8'),
+) as JSONSchemaObject;
+
+const EU = { decimalComma: false, usContext: false };
+const US = { decimalComma: false, usContext: true };
+
+describe('Function: findDates', () => {
+  it.each([
+    ['25/12/2018', '2018-12-25'],
+    ['12/25/2018', '2018-12-25'],
+    ['2018-12-25', '2018-12-25'],
+    ['25 Dec 2018', '2018-12-25'],
+    ['Dec 25, 2018', '2018-12-25'],
+    ['August 3 , 2014', '2014-08-03'],
+    ['25.12.2018', '2018-12-25'],
+    ['25-12-18', '2018-12-25'],
+    ['DATE: 09/01/2019 8:01:11 PM', '2019-01-09'],
+    ['5th March 2024', '2024-03-05'],
+  ])('returns the ISO date of %s', (printed, iso) => {
+    // Act
+    const dates = findDates(printed, EU);
+
+    // Assess
+    expect(dates.map((d) => d.iso)).toEqual([iso]);
+  });
+
+  it('returns month-first for ambiguous slashed dates only in a US context', () => {
+    // Act
+    const elsewhere = findDates('03/04/2024', EU);
+    const us = findDates('03/04/2024', US);
+
+    // Assess
+    expect(elsewhere[0]?.iso).toBe('2024-04-03');
+    expect(us[0]?.iso).toBe('2024-03-04');
+  });
+
+  it('returns day-first dates for dollar documents from day-first countries', () => {
+    // Prepare
+    const text =
+      'Global Supplies Pty Ltd\nABN 12 345 678 901\nIssue date 3/4/2024\nGST $12.50\nTotal $137.50';
+
+    // Act
+    const dates = findDates(text, docContext(text));
+
+    // Assess
+    expect(dates[0]?.iso).toBe('2024-04-03');
+  });
+
+  it('returns nothing for product codes, times and impossible dates', () => {
+    // Act
+    const dates = findDates('HC03-7 - 15  13:58:00  31/02/2018  SX-575-1', EU);
+
+    // Assess
+    expect(dates).toEqual([]);
+  });
+});
+
+describe('Function: findAmounts', () => {
+  it.each([
+    ['1,234.50', 1234.5],
+    ['RM 9.00', 9],
+    ['$ 12', 12],
+    ['12.00-', -12],
+    ['-RM 0.02', -0.02],
+    ['RM1.25', 1.25],
+    ['12,50 €', 12.5],
+  ])('returns the value of %s', (printed, value) => {
+    // Act
+    const amounts = findAmounts(printed, EU);
+
+    // Assess
+    expect(amounts.map((a) => a.value)).toEqual([value]);
+  });
+
+  it('returns comma-decimal values when the document writes them', () => {
+    // Prepare
+    const ctx = docContext('Summe 1.234,50 EUR\nMwSt 19,00');
+
+    // Act
+    const amounts = findAmounts('1.234,50', ctx);
+
+    // Assess
+    expect(ctx.decimalComma).toBe(true);
+    expect(amounts[0]?.value).toBe(1234.5);
+  });
+
+  it('returns no amounts inside dates, times, percentages and phone numbers', () => {
+    // Act
+    const amounts = findAmounts('25/12/2018 8:13:39 6% TEL:07-3507405 NO.53', EU);
+
+    // Assess
+    expect(amounts.filter((a) => a.monetary)).toEqual([]);
+  });
+});
+
+describe('Function: detectCurrency', () => {
+  it.each([
+    ['TOTAL RM 9.00', 'MYR'],
+    ['Total: $12.00', 'USD'],
+    ['Total: A$12.00', 'AUD'],
+    ['Summe 12,50 €', 'EUR'],
+    ['Total £4.00', 'GBP'],
+    ['Amount Rs. 319', 'INR'],
+    ['Grand total ₹ 1,939', 'INR'],
+    ['NET TOTAL (MYR) : 21.20', 'MYR'],
+    ['MR D.I.Y. SDN BHD\nTOTAL 4.00', undefined],
+  ])('returns the currency of %j', (text, code) => {
+    // Act
+    const currency = detectCurrency(text, docContext(text));
+
+    // Assess
+    expect(currency).toBe(code);
+  });
+});
+
+describe('Function: extractBySchema', () => {
+  it('returns the receipt fields of a Malaysian cash bill', () => {
+    // Prepare
+    const text = [
+      'TAN WOON YANN',
+      'KEDAI RUNCIT MAJU SDN BHD',
+      '(123456-A)',
+      'NO. 12, JALAN MAWAR 3,',
+      'TAMAN BUNGA RAYA,',
+      '81100 JOHOR BAHRU,',
+      'JOHOR.',
+      'TEL: 07-3333333',
+      'CASH BILL',
+      'DATE: 25/12/2018 8:13:39 PM',
+      'DESCRIPTION QTY PRICE AMOUNT',
+      'MILO 1KG 1 21.40 21.40',
+      'SUB TOTAL : 21.40',
+      'TOTAL GST : 1.28',
+      'TOTAL : 22.68',
+      'ROUNDING ADJ : -0.03',
+      'TOTAL ROUNDED : 22.65',
+      'CASH : 50.00',
+      'CHANGE : 27.35',
+      'GST SUMMARY',
+      'SR 6% 21.40 1.28',
+      'TOTAL : 21.40 1.28',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record).toEqual({
+      merchant_name: 'KEDAI RUNCIT MAJU SDN BHD',
+      merchant_address: 'NO. 12, JALAN MAWAR 3, TAMAN BUNGA RAYA, 81100 JOHOR BAHRU, JOHOR.',
+      date: '2018-12-25',
+      total: 22.65,
+    });
+  });
+
+  it('returns a US receipt with month-first date and the total, leaving out what is not printed', () => {
+    // Prepare
+    const text = [
+      'CORNER MARKET',
+      '1234 Main St',
+      'Springfield, IL 62704',
+      '03/04/2024 14:22',
+      'MILK 2% GAL          3.49',
+      'BREAD WHEAT          2.99',
+      'SUBTOTAL             6.48',
+      'TAX 1   6.25 %       0.41',
+      'TOTAL                6.89',
+      'VISA TEND            6.89',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record).toEqual({
+      merchant_name: 'CORNER MARKET',
+      merchant_address: '1234 Main St, Springfield, IL 62704',
+      date: '2024-03-04',
+      total: 6.89,
+    });
+  });
+
+  it('returns invoice fields and Markdown line items from a European invoice', () => {
+    // Prepare
+    const text = [
+      'ACME Widgets GmbH',
+      'Hauptstraße 12',
+      '10115 Berlin, Germany',
+      'Tel: +49 30 1234567',
+      'INVOICE',
+      'Invoice Number: INV-2024-0042',
+      'Invoice Date: 25.12.2018',
+      'Due Date: 24.01.2019',
+      'Bill To:',
+      'Globex Corporation',
+      '| Description | Qty | Unit price | Amount |',
+      '| --- | --- | --- | --- |',
+      '| Blue widget | 2 | 1.200,00 € | 2.400,00 € |',
+      '| Red gadget, large | 1 | 34,50 € | 34,50 € |',
+      '| Subtotal | | | 2.434,50 € |',
+      'Subtotal: 2.434,50 €',
+      'VAT 19%: 462,56 €',
+      'Total amount: 2.897,06 €',
+      '--- page 2 ---',
+      'Payment due within 30 days.',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record).toEqual({
+      invoice_number: 'INV-2024-0042',
+      invoice_date: '2018-12-25',
+      due_date: '2019-01-24',
+      seller_name: 'ACME Widgets GmbH',
+      buyer_name: 'Globex Corporation',
+      currency: 'EUR',
+      subtotal: 2434.5,
+      tax_amount: 462.56,
+      total_amount: 2897.06,
+      line_items: [
+        { description: 'Blue widget', quantity: 2, unit_price: 1200, amount: 2400 },
+        { description: 'Red gadget, large', quantity: 1, unit_price: 34.5, amount: 34.5 },
+      ],
+    });
+  });
+
+  it('returns plain-text line items read under their column header', () => {
+    // Prepare
+    const text = [
+      'Invoice',
+      'From: Northwind Traders Ltd',
+      'Invoice no: 10045',
+      'Date: 5 March 2024',
+      'Description   Qty   Rate   Amount',
+      'Consulting services   10   £150.00   £1,500.00',
+      'Travel expenses   1   £230.50   £230.50',
+      'Subtotal   £1,730.50',
+      'VAT (20%)   £346.10',
+      'Balance due   £2,076.60',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record).toMatchObject({
+      invoice_number: '10045',
+      invoice_date: '2024-03-05',
+      seller_name: 'Northwind Traders Ltd',
+      currency: 'GBP',
+      subtotal: 1730.5,
+      tax_amount: 346.1,
+      total_amount: 2076.6,
+      line_items: [
+        { description: 'Consulting services', quantity: 10, unit_price: 150, amount: 1500 },
+        { description: 'Travel expenses', quantity: 1, unit_price: 230.5, amount: 230.5 },
+      ],
+    });
+    expect(record).not.toHaveProperty('due_date');
+  });
+
+  it('returns an empty record rather than inventing values for text without fields', () => {
+    // Act
+    const record = extractBySchema('Thank you for shopping with us!\nPlease come again.', receiptSchema);
+
+    // Assess
+    expect(record).toEqual({});
+  });
+
+  it('returns fields of a user schema from labels, titles and property names alone', () => {
+    // Prepare
+    const schema: JSONSchemaObject = {
+      type: 'object',
+      properties: {
+        policy_number: { type: 'string', title: 'Policy No' },
+        insured_person: {
+          type: 'object',
+          properties: { full_name: { type: 'string', 'x-docbatch': { labels: ['insured'] } } },
+        },
+        start_date: { type: 'string', format: 'date' },
+        premium: { type: 'number', minimum: 0, 'x-docbatch': { labels: ['annual premium'] } },
+        vehicles: { type: 'integer', title: 'Number of vehicles' },
+        status: { type: 'string', enum: ['ACTIVE', 'LAPSED'] },
+        renewed: { type: 'boolean' },
+        contact_email: { type: 'string', format: 'email' },
+        unknown_field: { type: 'string' },
+      },
+    };
+    const text = [
+      'Policy No: PX-99812',
+      'Insured: Jane Q. Public',
+      'Start date: 01.02.2024',
+      'Annual premium: EUR 1.250,00',
+      'Number of vehicles: 2',
+      'Status: ACTIVE',
+      'Renewed: yes',
+      'Questions? Write to help@insurer.example',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, schema);
+
+    // Assess
+    expect(record).toEqual({
+      policy_number: 'PX-99812',
+      insured_person: { full_name: 'Jane Q. Public' },
+      start_date: '2024-02-01',
+      premium: 1250,
+      vehicles: 2,
+      status: 'ACTIVE',
+      renewed: true,
+      contact_email: 'help@insurer.example',
+    });
+  });
+
+  it('returns the amount printed on the line under its label', () => {
+    // Prepare
+    const schema: JSONSchemaObject = { type: 'object', properties: { total: { type: 'number' } } };
+
+    // Act
+    const record = extractBySchema('GRAND TOTAL\nRM 45.10\nTHANK YOU', schema);
+
+    // Assess
+    expect(record).toEqual({ total: 45.1 });
+  });
+});
+
+describe('Function: extractBySchema on the SROIE receipts', () => {
+  const available = sroieAvailable();
+  if (!available) {
+    console.warn(
+      'SROIE corpus not found under ../shared/corpora/sroie: skipping the rules-model accuracy figures',
+    );
+  }
+
+  it.skipIf(!available)('returns receipt fields with date and total accuracy of at least 0.9', () => {
+    // Act
+    const report = evaluateSroie(receiptSchema);
+    console.info(
+      `rules model on ${report.receipts} SROIE receipts: date ${report.dateAccuracy.toFixed(3)}, total ${report.totalAccuracy.toFixed(3)}, ` +
+        `merchant_name token-F1 ${report.merchantNameF1.toFixed(3)} (exact ${report.merchantNameExact.toFixed(3)}), ` +
+        `merchant_address token-F1 ${report.addressF1.toFixed(3)}\n  ${report.failures.join('\n  ')}`,
+    );
+
+    // Assess: floors a little under the measured figures, so that regressions show.
+    expect(report.dateAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report.totalAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report.merchantNameF1).toBeGreaterThanOrEqual(0.85);
+    expect(report.addressF1).toBeGreaterThanOrEqual(0.85);
+  });
+});
