@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectInputs, runPipeline } from '../../src/cli/pipeline.ts';
+import { DocumentRejectedError, RetryableError } from '../../src/errors.ts';
+import { eventsNamed, makeEnv, SAMPLES, statesEntered, type TestEnv } from './helpers.ts';
+
+const RECEIPT = join(SAMPLES, 'receipt/corner-cafe-receipt.png');
+const INVOICES = join(SAMPLES, 'invoice');
+const fast = { waitMs: 5, retryMs: 0 } as const;
+
+let t: TestEnv | undefined;
+afterEach(async () => {
+  await t?.dispose();
+  t = undefined;
+});
+
+describe('Scenario: ingest faults', () => {
+  it('retries StartTextract through a throttling storm and still stages the document', async () => {
+    t = await makeEnv({ textractFaults: { throttleStart: 3 } });
+    const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
+    const ingest = run.ingest[0]!;
+    const retried = eventsNamed(ingest, 'StateRetried', 'StartTextract');
+    expect(retried).toHaveLength(3);
+    expect(statesEntered(ingest).at(-1)).toBe('Staged');
+    expect(run.documents[0]?.outcome).toBe('result');
+  });
+
+  it('quarantines a document whose Textract job FAILED, with the job message as the reason', async () => {
+    t = await makeEnv({ textractFaults: { failJobs: true } });
+    const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
+    const states = statesEntered(run.ingest[0]!);
+    expect(states.slice(-3)).toEqual(['TextractStatus', 'Quarantine', 'Rejected']);
+    expect(run.documents[0]?.outcome).toBe('rejected');
+    expect(run.documents[0]?.reasons?.[0]?.code).toBe('TEXTRACT_FAILED');
+  });
+
+  it('retries a task that throws a retryable error and does not retry a terminal one', async () => {
+    t = await makeEnv();
+    const chunk = t.env.bindings.ingest['Chunk']!;
+    let calls = 0;
+    t.env.bindings.ingest['Chunk'] = async (input) => {
+      calls++;
+      if (calls === 1) throw new RetryableError('storage briefly unavailable');
+      return chunk(input);
+    };
+    const ok = await runPipeline(t.env, await collectInputs([join(INVOICES, 'acme-invoice-2041.pdf')]), fast);
+    expect(eventsNamed(ok.ingest[0]!, 'StateRetried', 'Chunk')).toHaveLength(1);
+    expect(statesEntered(ok.ingest[0]!).at(-1)).toBe('Staged');
+
+    t.env.bindings.ingest['Chunk'] = async () => {
+      throw new DocumentRejectedError([{ code: 'NO_TEXT', message: 'OCR found no text in the document' }]);
+    };
+    const bad = await runPipeline(
+      t.env,
+      await collectInputs([join(INVOICES, 'northwind-invoice-7731.pdf')]),
+      fast,
+    );
+    const ingest = bad.ingest[0]!;
+    expect(eventsNamed(ingest, 'StateRetried', 'Chunk')).toHaveLength(0);
+    expect(eventsNamed(ingest, 'StateCaught', 'Chunk')).toHaveLength(1);
+    expect(statesEntered(ingest).slice(-2)).toEqual(['Quarantine', 'Rejected']);
+    expect(bad.documents[0]?.reasons).toEqual([
+      { code: 'NO_TEXT', message: 'OCR found no text in the document' },
+    ]);
+  });
+});
+
+describe('Scenario: batch outcomes', () => {
+  it('sends a run below the batch minimum on-demand, with the same outcomes', async () => {
+    t = await makeEnv({ config: { quotas: { ...(await import('../../src/config.ts')).DEFAULT_QUOTAS } } });
+    const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
+    const states = statesEntered(run.batch);
+    expect(states).toContain('InvokeOnDemand');
+    expect(states).not.toContain('CreateJob');
+    expect(run.documents.every((d) => d.outcome !== 'missing')).toBe(true);
+    expect(run.report?.jobs[0]?.mode).toBe('on-demand');
+    expect(run.report?.tokens.input).toBeGreaterThan(0);
+  });
+
+  it('rejects every record of a Failed job with the job message, and loses none', async () => {
+    t = await makeEnv({ bedrock: { faults: { terminalStatus: 'Failed' }, ticksPerStatus: 1 } });
+    const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
+    expect(statesEntered(run.batch)).toContain('BatchJobFailed');
+    expect(run.documents.map((d) => d.outcome)).toEqual(['rejected', 'rejected']);
+    for (const d of run.documents) {
+      expect(d.reasons?.[0]?.code).toBe('MISSING_OUTPUT');
+      expect(d.reasons?.[0]?.message).toMatch(/batch job ended Failed/);
+    }
+    expect(run.report?.jobs[0]?.status).toBe('Failed');
+  });
+
+  it('collects the records an Expired job never produced as rejections, not silence', async () => {
+    t = await makeEnv({ bedrock: { faults: { terminalStatus: 'Expired' } } });
+    const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
+    expect(statesEntered(run.batch)).toContain('BatchJobEnded');
+    expect(
+      run.documents.every((d) => d.outcome === 'rejected' && d.reasons?.[0]?.message.includes('Expired')),
+    ).toBe(true);
+  });
+
+  it('retries a throttled CreateJob and completes the run', async () => {
+    t = await makeEnv({ bedrock: { faults: { throttleCreate: 2 } } });
+    const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
+    expect(eventsNamed(run.batch, 'StateRetried', 'CreateJob')).toHaveLength(2);
+    expect(run.batch.status).toBe('SUCCEEDED');
+    expect(run.documents.every((d) => d.outcome !== 'missing')).toBe(true);
+  });
+});
