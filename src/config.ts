@@ -25,7 +25,7 @@ export interface Config {
   onDemandConcurrency: number;
   chunk: { maxTokens: number };
   ocr: { textLayer: 'prefer' | 'never' | 'only' };
-  batch: { timeoutHours: number; maxAttempts: number; roleArn: string };
+  batch: { timeoutHours: number; maxAttempts: number; pollSeconds: number; deadlineHours: number };
 }
 
 /** The offline rules model: answers in Anthropic Claude's shape, so it is in the anthropic family. */
@@ -65,11 +65,7 @@ export function defaultConfig(modelId = LOCAL_MODEL_ID): Config {
     onDemandConcurrency: 4,
     chunk: { maxTokens: 6000 },
     ocr: { textLayer: 'prefer' },
-    batch: {
-      timeoutHours: 24,
-      maxAttempts: 2,
-      roleArn: 'arn:aws:iam::123456789012:role/docbatch-bedrock-batch',
-    },
+    batch: { timeoutHours: 24, maxAttempts: 2, pollSeconds: 300, deadlineHours: 30 },
   };
 }
 

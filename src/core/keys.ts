@@ -1,3 +1,8 @@
+/** Attempt 1 lives at the run's root; each re-drive attempt in its own folder beside it. */
+function attemptPrefix(runId: string, attempt: number): string {
+  return attempt <= 1 ? `runs/${runId}/` : `runs/${runId}/attempt-${attempt}/`;
+}
+
 /** The bucket layout, in one place: the same keys in S3 and in the local work directory. */
 export const keys = {
   incoming: (type: string, name: string) => `incoming/${type}/${name}`,
@@ -8,12 +13,14 @@ export const keys = {
   staged: (docId: string) => `staged/${docId}.jsonl`,
   claim: (docId: string) => `claims/${docId}.json`,
   run: (runId: string) => `runs/${runId}/`,
-  plan: (runId: string) => `runs/${runId}/plan.json`,
-  jobInputPrefix: (runId: string, job: number) => `runs/${runId}/input/job-${job}/`,
-  jobInputFile: (runId: string, job: number, part: number) =>
-    `runs/${runId}/input/job-${job}/part-${part}.jsonl`,
-  jobIndex: (runId: string, job: number) => `runs/${runId}/index/job-${job}.jsonl`,
-  outputPrefix: (runId: string) => `runs/${runId}/output/`,
+  attempt: attemptPrefix,
+  plan: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}plan.json`,
+  collectSummary: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}collect.json`,
+  jobInputPrefix: (runId: string, attempt: number, job: number) => `${attemptPrefix(runId, attempt)}input/job-${job}/`,
+  jobInputFile: (runId: string, attempt: number, job: number, part: number) =>
+    `${attemptPrefix(runId, attempt)}input/job-${job}/part-${part}.jsonl`,
+  jobIndex: (runId: string, attempt: number, job: number) => `${attemptPrefix(runId, attempt)}index/job-${job}.jsonl`,
+  outputPrefix: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}output/`,
   result: (type: string, docId: string) => `results/${type}/${docId}.json`,
   resultsPrefix: 'results/',
   rejected: (docId: string) => `rejected/${docId}.json`,

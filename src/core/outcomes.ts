@@ -62,6 +62,10 @@ export interface StagedChunk {
   pageEnd: number;
   tokens: number;
   text: string;
+  /** 1 for a first submission; a re-drive re-stages the document with the next attempt. */
+  attempt?: number;
+  /** Why the previous attempt failed, fed back to the model on re-drive. */
+  feedback?: string[];
 }
 
 /** One line of `runs/<runId>/index/job-<n>.jsonl`: recordId → where it came from. */

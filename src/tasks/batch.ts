@@ -19,20 +19,23 @@ import { updateDocument } from './ingest.ts';
 
 export interface JobItem {
   job: number;
+  attempt: number;
   jobName: string;
   mode: 'batch' | 'on-demand';
   modelId: string;
-  roleArn: string;
   inputUri: string;
   outputUri: string;
   records: number;
   bytes: number;
   clientRequestToken: string;
   timeoutHours: number;
+  /** Polls of GetJob after which a job still running is stopped (its records are re-driven). */
+  maxPolls: number;
 }
 
 export interface Plan {
   runId: string;
+  attempt: number;
   modelId: string;
   family: string;
   createdAt: string;
@@ -44,8 +47,8 @@ export interface Plan {
 }
 
 /** Bedrock job names allow `[a-zA-Z0-9]` then `-+.`; run ids are made to fit. */
-function jobName(runId: string, job: number): string {
-  return `docbatch-${runId}-${job}`.replace(/[^a-zA-Z0-9+\-.]/g, '-').slice(0, 63);
+function jobName(runId: string, attempt: number, job: number): string {
+  return `docbatch-${runId}-a${attempt}-${job}`.replace(/[^a-zA-Z0-9+\-.]/g, '-').slice(0, 63);
 }
 
 interface ClaimRecord {
@@ -75,14 +78,15 @@ async function claim(ctx: TaskContext, docId: string, runId: string): Promise<bo
  * recordId `[A-Za-z0-9]{11}`), with an index beside them, and plans jobs under the model's quotas.
  * Re-running it for the same run returns the existing plan.
  */
-export async function assemble(input: { runId: string }, ctx: TaskContext): Promise<Plan> {
+export async function assemble(input: { runId: string; attempt?: number }, ctx: TaskContext): Promise<Plan> {
   const { runId } = input;
+  const runAttempt = input.attempt ?? 1;
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,40}$/.test(runId)) {
     throw new RangeError(
       `runId "${runId}" must be 1–41 letters, digits or '-', starting with a letter or digit`,
     );
   }
-  const planKey = keys.plan(runId);
+  const planKey = keys.plan(runId, runAttempt);
   if (await ctx.store.head(planKey)) return readJson<Plan>(ctx, planKey);
 
   const { config } = ctx;
@@ -103,7 +107,8 @@ export async function assemble(input: { runId: string }, ctx: TaskContext): Prom
     for await (const line of ctx.store.lines(obj.key)) {
       const staged = JSON.parse(line) as StagedChunk;
       const schema = ctx.schemas.schema(staged.type);
-      const attempt = 1;
+      // A re-driven record carries its own attempt (and the previous attempt's errors).
+      const attempt = staged.attempt ?? 1;
       const body = family.buildRequest({
         type: staged.type,
         schema,
@@ -115,17 +120,18 @@ export async function assemble(input: { runId: string }, ctx: TaskContext): Prom
           pageEnd: staged.pageEnd,
         },
         maxTokens: maxTokensFor(schema, staged.tokens, attempt),
+        ...(staged.feedback && staged.feedback.length > 0 ? { feedback: staged.feedback } : {}),
       });
       const id = recordId(runId, staged.docId, staged.chunk, attempt);
       const record = `${JSON.stringify({ recordId: id, modelInput: body })}\n`;
       const place = planner.place(Buffer.byteLength(record));
       if (place.newFile) {
         await input_?.close();
-        input_ = ctx.store.openWriter(keys.jobInputFile(runId, place.job, place.part));
+        input_ = ctx.store.openWriter(keys.jobInputFile(runId, runAttempt, place.job, place.part));
       }
       if (place.newJob) {
         await index?.close();
-        index = ctx.store.openWriter(keys.jobIndex(runId, place.job));
+        index = ctx.store.openWriter(keys.jobIndex(runId, runAttempt, place.job));
       }
       await input_?.write(record);
       const entry: IndexEntry = {
@@ -156,16 +162,17 @@ export async function assemble(input: { runId: string }, ctx: TaskContext): Prom
     }
     jobs.push({
       job: j.job,
-      jobName: jobName(runId, j.job),
+      attempt: runAttempt,
+      jobName: jobName(runId, runAttempt, j.job),
       mode: belowMin ? 'on-demand' : 'batch',
       modelId,
-      roleArn: config.batch.roleArn,
-      inputUri: s3Uri(ctx.store.bucket, keys.jobInputPrefix(runId, j.job)),
-      outputUri: s3Uri(ctx.store.bucket, keys.outputPrefix(runId)),
+      inputUri: s3Uri(ctx.store.bucket, keys.jobInputPrefix(runId, runAttempt, j.job)),
+      outputUri: s3Uri(ctx.store.bucket, keys.outputPrefix(runId, runAttempt)),
       records: j.records,
       bytes: j.bytes,
-      clientRequestToken: `${runId}-job-${j.job}`.replace(/[^a-zA-Z0-9-]/g, '-'),
+      clientRequestToken: `${runId}-a${runAttempt}-job-${j.job}`.replace(/[^a-zA-Z0-9-]/g, '-'),
       timeoutHours: config.batch.timeoutHours,
+      maxPolls: Math.max(1, Math.ceil((config.batch.deadlineHours * 3600) / config.batch.pollSeconds)),
     });
   }
   if (deferred > 0) {
@@ -174,13 +181,14 @@ export async function assemble(input: { runId: string }, ctx: TaskContext): Prom
       planned.filter((j) => j.records < config.quotas.minRecordsPerJob).map((j) => j.job),
     );
     for (const j of deferredJobs) {
-      for await (const line of ctx.store.lines(keys.jobIndex(runId, j))) {
+      for await (const line of ctx.store.lines(keys.jobIndex(runId, runAttempt, j))) {
         await ctx.store.delete(keys.claim((JSON.parse(line) as IndexEntry).docId));
       }
     }
   }
   const plan: Plan = {
     runId,
+    attempt: runAttempt,
     modelId,
     family: family.name,
     createdAt: ctx.clock.now().toISOString(),
@@ -192,7 +200,7 @@ export async function assemble(input: { runId: string }, ctx: TaskContext): Prom
   };
   await ctx.store.put(planKey, json(plan));
   for (const docId of claimed) await updateDocument(ctx, docId, { runId });
-  ctx.log.info('assembled', { runId, documents, records, jobs: jobs.length, deferred });
+  ctx.log.info('assembled', { runId, attempt: runAttempt, documents, records, jobs: jobs.length, deferred });
   return plan;
 }
 
@@ -279,11 +287,16 @@ interface ChunkOutcome {
 
 export interface CollectSummary {
   runId: string;
+  attempt: number;
   results: number;
   rejected: number;
+  /** Documents re-staged for the next attempt (their failure may be transient or fixable with feedback). */
+  redrive: number;
+  nextAttempt: number;
   records: number;
   errorRecords: number;
   tokens: { input: number; output: number };
+  jobs: JobResult[];
 }
 
 /**
@@ -292,16 +305,17 @@ export interface CollectSummary {
  * document: `results/<type>/<docId>.json` or `rejected/<docId>.json`.
  */
 export async function collect(
-  input: { runId: string; jobResults?: JobResult[] },
+  input: { runId: string; attempt?: number; jobResults?: JobResult[] },
   ctx: TaskContext,
 ): Promise<CollectSummary> {
   const { runId } = input;
-  const plan = await readJson<Plan>(ctx, keys.plan(runId));
+  const attempt = input.attempt ?? 1;
+  const plan = await readJson<Plan>(ctx, keys.plan(runId, attempt));
   const family = familyForModel(plan.modelId, ctx.config.model.families);
   const entries = new Map<string, IndexEntry>();
   const docs = new Map<string, { entry: IndexEntry; chunks: Map<number, ChunkOutcome> }>();
   for (const job of plan.jobs) {
-    for await (const line of ctx.store.lines(keys.jobIndex(runId, job.job))) {
+    for await (const line of ctx.store.lines(keys.jobIndex(runId, attempt, job.job))) {
       const entry = JSON.parse(line) as IndexEntry;
       entries.set(entry.recordId, entry);
       if (!docs.has(entry.docId)) docs.set(entry.docId, { entry, chunks: new Map() });
@@ -321,9 +335,10 @@ export async function collect(
   let records = 0;
   let errorRecords = 0;
   const tokens = { input: 0, output: 0 };
-  for await (const obj of ctx.store.list(keys.outputPrefix(runId))) {
+  const outputPrefix = keys.outputPrefix(runId, attempt);
+  for await (const obj of ctx.store.list(outputPrefix)) {
     if (!obj.key.endsWith('.jsonl.out')) continue;
-    const jobId = obj.key.slice(keys.outputPrefix(runId).length).split('/')[0] ?? '';
+    const jobId = obj.key.slice(outputPrefix.length).split('/')[0] ?? '';
     for await (const line of ctx.store.lines(obj.key)) {
       let parsedLine: {
         recordId?: string;
@@ -377,6 +392,7 @@ export async function collect(
 
   let results = 0;
   let rejected = 0;
+  let redrive = 0;
   for (const [docId, { entry, chunks }] of docs) {
     const reasons: Reason[] = [];
     const warnings: string[] = [];
@@ -440,6 +456,12 @@ export async function collect(
       await putOnce(ctx, keys.result(entry.type, docId), json(result));
       await updateDocument(ctx, docId, { status: 'result' });
       results++;
+    } else if (entry.attempt < ctx.config.batch.maxAttempts) {
+      // Another attempt can succeed: a transient error, a job that did not finish, a budget that
+      // was too small, or a record the model can correct once it sees the validation errors.
+      await restage(ctx, docId, entry.attempt + 1, reasons);
+      redrive++;
+      continue;
     } else {
       const rejection: RejectedRecord = {
         docId,
@@ -459,8 +481,32 @@ export async function collect(
     await ctx.store.delete(keys.staged(docId));
     await ctx.store.delete(keys.claim(docId));
   }
-  ctx.log.info('collected', { runId, results, rejected, records, errorRecords });
-  return { runId, results, rejected, records, errorRecords, tokens };
+  const summary: CollectSummary = {
+    runId,
+    attempt,
+    results,
+    rejected,
+    redrive,
+    nextAttempt: attempt + 1,
+    records,
+    errorRecords,
+    tokens,
+    jobs: input.jobResults ?? [],
+  };
+  await ctx.store.put(keys.collectSummary(runId, attempt), json(summary));
+  ctx.log.info('collected', { runId, attempt, results, rejected, redrive, records, errorRecords });
+  return summary;
+}
+
+/** Puts a document back in `staged/` for the next attempt of the same run, with what went wrong. */
+async function restage(ctx: TaskContext, docId: string, attempt: number, reasons: Reason[]): Promise<void> {
+  const feedback = reasons.map((r) => `${r.code}: ${r.message}`);
+  const lines: string[] = [];
+  for await (const line of ctx.store.lines(keys.staged(docId))) {
+    const staged = JSON.parse(line) as StagedChunk;
+    lines.push(JSON.stringify({ ...staged, attempt, feedback } satisfies StagedChunk));
+  }
+  await ctx.store.put(keys.staged(docId), `${lines.join('\n')}\n`);
 }
 
 /** Writes an outcome once: a second Collect of the same run finds it there and leaves it. */
@@ -476,53 +522,73 @@ export interface RunReport {
   runId: string;
   modelId: string;
   createdAt: string;
+  /** Documents taken by the run (first attempt). */
   documents: number;
+  /** Records submitted over every attempt. */
   records: number;
   deferred: number;
+  attempts: number;
   results: number;
   rejected: number;
+  /** Re-drives performed: documents submitted again after a failed attempt. */
+  redriven: number;
   errorRecords: number;
   tokens: { input: number; output: number };
-  jobs: { job: number; mode: string; status: string; jobId?: string; records: number; message?: string }[];
+  jobs: { attempt: number; job: number; mode: string; status: string; jobId?: string; records: number; message?: string }[];
 }
 
-/** Report: `reports/<runId>.json`, the run in numbers. */
+/** Report: `reports/<runId>.json`, the run in numbers, every attempt included. */
 export async function report(
-  input: { runId: string; collect?: CollectSummary; jobResults?: JobResult[] },
+  input: { runId: string },
   ctx: TaskContext,
-): Promise<{ runId: string; results: number; rejected: number; report: string }> {
-  const plan = await readJson<Plan>(ctx, keys.plan(input.runId));
-  const results = new Map((input.jobResults ?? []).map((r) => [r.job, r]));
-  const c = input.collect;
+): Promise<{ runId: string; results: number; rejected: number; attempts: number; report: string }> {
+  const { runId } = input;
+  const first = await readJson<Plan>(ctx, keys.plan(runId, 1));
   const body: RunReport = {
-    runId: input.runId,
-    modelId: plan.modelId,
+    runId,
+    modelId: first.modelId,
     createdAt: ctx.clock.now().toISOString(),
-    documents: plan.documents,
-    records: plan.records,
-    deferred: plan.deferred,
-    results: c?.results ?? 0,
-    rejected: c?.rejected ?? 0,
-    errorRecords: c?.errorRecords ?? 0,
-    tokens: c?.tokens ?? { input: 0, output: 0 },
-    jobs: plan.jobs.map((j) => {
+    documents: first.documents,
+    records: 0,
+    deferred: first.deferred,
+    attempts: 0,
+    results: 0,
+    rejected: 0,
+    redriven: 0,
+    errorRecords: 0,
+    tokens: { input: 0, output: 0 },
+    jobs: [],
+  };
+  for (let attempt = 1; await ctx.store.head(keys.plan(runId, attempt)); attempt++) {
+    const plan = attempt === 1 ? first : await readJson<Plan>(ctx, keys.plan(runId, attempt));
+    body.attempts = attempt;
+    body.records += plan.records;
+    const summaryKey = keys.collectSummary(runId, attempt);
+    const c = (await ctx.store.head(summaryKey)) ? await readJson<CollectSummary>(ctx, summaryKey) : undefined;
+    if (c) {
+      body.results += c.results;
+      body.rejected += c.rejected;
+      body.redriven += c.redrive;
+      body.errorRecords += c.errorRecords;
+      body.tokens.input += c.tokens.input;
+      body.tokens.output += c.tokens.output;
+    }
+    const results = new Map((c?.jobs ?? []).map((r) => [r.job, r]));
+    for (const j of plan.jobs) {
       const r = results.get(j.job);
       const jobId = r?.jobId ?? (r?.jobArn ? jobIdFromArn(r.jobArn) : undefined);
-      return {
+      body.jobs.push({
+        attempt,
         job: j.job,
         mode: j.mode,
-        status: r?.status ?? (r?.error ? 'NotCreated' : 'Unknown'),
+        status: r?.status ?? 'Unknown',
         records: j.records,
         ...(jobId ? { jobId } : {}),
         ...(r?.message ? { message: r.message } : {}),
-      };
-    }),
-  };
-  await ctx.store.put(keys.report(input.runId), json(body));
-  return {
-    runId: input.runId,
-    results: body.results,
-    rejected: body.rejected,
-    report: keys.report(input.runId),
-  };
+      });
+    }
+  }
+  await ctx.store.put(keys.report(runId), json(body));
+  ctx.log.info('reported', { runId, results: body.results, rejected: body.rejected, attempts: body.attempts });
+  return { runId, results: body.results, rejected: body.rejected, attempts: body.attempts, report: keys.report(runId) };
 }

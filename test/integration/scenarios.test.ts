@@ -1,3 +1,5 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectInputs, runPipeline } from '../../src/cli/pipeline.ts';
@@ -77,10 +79,18 @@ describe('Scenario: batch outcomes', () => {
     expect(run.report?.tokens.input).toBeGreaterThan(0);
   });
 
-  it('rejects every record of a Failed job with the job message, and loses none', async () => {
+  it('re-drives the records of a Failed job once, then rejects them with the job message, and loses none', async () => {
     t = await makeEnv({ bedrock: { faults: { terminalStatus: 'Failed' }, ticksPerStatus: 1 } });
     const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
-    expect(statesEntered(run.batch)).toContain('BatchJobFailed');
+    const states = statesEntered(run.batch);
+    expect(states.filter((s) => s === 'BatchJobFailed')).toHaveLength(2);
+    expect(states.filter((s) => s === 'NextAttempt')).toHaveLength(1);
+    expect(run.report?.attempts).toBe(2);
+    expect(run.report?.redriven).toBe(2);
+    expect(run.report?.jobs.map((j) => [j.attempt, j.status])).toEqual([
+      [1, 'Failed'],
+      [2, 'Failed'],
+    ]);
     expect(run.documents.map((d) => d.outcome)).toEqual(['rejected', 'rejected']);
     for (const d of run.documents) {
       expect(d.reasons?.[0]?.code).toBe('MISSING_OUTPUT');
@@ -96,6 +106,45 @@ describe('Scenario: batch outcomes', () => {
     expect(
       run.documents.every((d) => d.outcome === 'rejected' && d.reasons?.[0]?.message.includes('Expired')),
     ).toBe(true);
+  });
+
+  it('stops a job stuck past the deadline and re-drives what it did not finish', async () => {
+    t = await makeEnv({
+      bedrock: { ticksPerStatus: 3 },
+      config: { batch: { timeoutHours: 24, maxAttempts: 3, pollSeconds: 300, deadlineHours: 0.0001 } },
+    });
+    const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
+    const states = statesEntered(run.batch);
+    expect(states).toContain('StopJob');
+    expect(states).toContain('NextAttempt');
+    expect(run.report?.jobs[0]?.status).toBe('Stopped');
+    expect(run.documents.every((d) => d.outcome !== 'missing')).toBe(true);
+    for (const d of run.documents.filter((x) => x.outcome === 'rejected')) {
+      expect(d.reasons?.some((r) => r.code === 'MISSING_OUTPUT' && r.message.includes('Stopped'))).toBe(true);
+    }
+  });
+
+  it('feeds validation errors back on re-drive and rejects with the schema reasons after the last attempt', async () => {
+    const schemas = await mkdtemp(join(tmpdir(), 'schemas-'));
+    await writeFile(
+      join(schemas, 'memo.schema.json'),
+      JSON.stringify({
+        type: 'object',
+        required: ['approver'],
+        properties: { approver: { type: 'string', description: 'Who approved the memo' } },
+      }),
+    );
+    t = await makeEnv({ schemaDirs: [schemas] });
+    const run = await runPipeline(t.env, await collectInputs([join(INVOICES, 'acme-invoice-2041.pdf')], 'memo'), fast);
+    expect(run.report?.attempts).toBe(2);
+    const d = run.documents[0];
+    expect(d?.outcome).toBe('rejected');
+    expect(d?.reasons).toEqual([{ code: 'schema.required', message: '/ missing required property "approver"', path: '/' }]);
+    const retryInput = await readFile(join(t.workdir, 'bucket', `runs/${run.runId}/attempt-2/input/job-0/part-0.jsonl`), 'utf8');
+    const text = JSON.parse(retryInput).modelInput.messages[0].content[0].text as string;
+    expect(text).toContain('Previous attempt errors:');
+    expect(text).toContain('- schema.required: / missing required property "approver"');
+    await rm(schemas, { recursive: true, force: true });
   });
 
   it('retries a throttled CreateJob and completes the run', async () => {

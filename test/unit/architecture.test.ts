@@ -128,3 +128,11 @@ describe('Task registry', () => {
     expect(unused).toEqual([]);
   });
 });
+
+describe('Configuration and state machine agree', () => {
+  it('measures the stuck-job deadline in polls of the batch machine’s own Wait', async () => {
+    const { defaultConfig } = await import('../../src/config.ts');
+    const wait = JSON.parse(await readDefinitionText('batch')).States.RunJobs.ItemProcessor.States.WaitForJob;
+    expect(wait.Seconds).toBe(defaultConfig().batch.pollSeconds);
+  });
+});
