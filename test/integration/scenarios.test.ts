@@ -135,12 +135,21 @@ describe('Scenario: batch outcomes', () => {
       }),
     );
     t = await makeEnv({ schemaDirs: [schemas] });
-    const run = await runPipeline(t.env, await collectInputs([join(INVOICES, 'acme-invoice-2041.pdf')], 'memo'), fast);
+    const run = await runPipeline(
+      t.env,
+      await collectInputs([join(INVOICES, 'acme-invoice-2041.pdf')], 'memo'),
+      fast,
+    );
     expect(run.report?.attempts).toBe(2);
     const d = run.documents[0];
     expect(d?.outcome).toBe('rejected');
-    expect(d?.reasons).toEqual([{ code: 'schema.required', message: '/ missing required property "approver"', path: '/' }]);
-    const retryInput = await readFile(join(t.workdir, 'bucket', `runs/${run.runId}/attempt-2/input/job-0/part-0.jsonl`), 'utf8');
+    expect(d?.reasons).toEqual([
+      { code: 'schema.required', message: '/ missing required property "approver"', path: '/' },
+    ]);
+    const retryInput = await readFile(
+      join(t.workdir, 'bucket', `runs/${run.runId}/attempt-2/input/job-0/part-0.jsonl`),
+      'utf8',
+    );
     const text = JSON.parse(retryInput).modelInput.messages[0].content[0].text as string;
     expect(text).toContain('Previous attempt errors:');
     expect(text).toContain('- schema.required: / missing required property "approver"');
@@ -153,5 +162,30 @@ describe('Scenario: batch outcomes', () => {
     expect(eventsNamed(run.batch, 'StateRetried', 'CreateJob')).toHaveLength(2);
     expect(run.batch.status).toBe('SUCCEEDED');
     expect(run.documents.every((d) => d.outcome !== 'missing')).toBe(true);
+  });
+});
+
+describe('Scenario: every model family end to end', () => {
+  it.each([
+    ['amazon.nova-lite-v1:0', 'nova'],
+    ['openai.gpt-oss-20b-1:0', 'openai'],
+  ])('runs the receipt through batch jobs with %s and validates the record', async (modelId) => {
+    const { DEFAULT_FAMILY_TABLE } = await import('../../src/core/families/index.ts');
+    const { DEFAULT_QUOTAS } = await import('../../src/config.ts');
+    t = await makeEnv({
+      config: {
+        model: { id: modelId, families: [...DEFAULT_FAMILY_TABLE] },
+        quotas: { ...DEFAULT_QUOTAS, minRecordsPerJob: 1 },
+      },
+    });
+    const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
+    expect(statesEntered(run.batch)).toContain('CreateJob');
+    expect(run.documents[0]?.outcome).toBe('result');
+    const result = JSON.parse(
+      await readFile(join(t.workdir, 'bucket', run.documents[0]?.outputKey ?? ''), 'utf8'),
+    );
+    expect(result.extraction.model).toBe(modelId);
+    expect(result.record.total).toBe(24.84);
+    expect(result.extraction.tokens.output).toBeGreaterThan(0);
   });
 });

@@ -1,10 +1,23 @@
 import { ConfigError } from '../../errors.ts';
 import { anthropic } from './anthropic.ts';
+import { nova } from './nova.ts';
+import { openai } from './openai.ts';
 import type { ModelFamily } from './types.ts';
 
 export type { ExtractionRequest, JsonSchema, ModelFamily, ParsedOutput, Usage } from './types.ts';
 
-const FAMILIES: Record<string, ModelFamily> = { anthropic };
+const FAMILIES: Record<string, ModelFamily> = { anthropic, nova, openai };
+
+/**
+ * The default model id → family table: foundation model ids, cross-region inference profiles
+ * (`us.`, `eu.`, `apac.`, `global.` prefixes) and ARNs all contain the provider segment.
+ */
+export const DEFAULT_FAMILY_TABLE: readonly { match: string; family: string }[] = [
+  { match: '^docbatch\\.rules', family: 'anthropic' },
+  { match: '(^|[./])anthropic\\.', family: 'anthropic' },
+  { match: '(^|[./])amazon\\.nova-', family: 'nova' },
+  { match: '(^|[./])openai\\.gpt-oss-', family: 'openai' },
+];
 
 export function familyByName(name: string): ModelFamily {
   const family = FAMILIES[name];

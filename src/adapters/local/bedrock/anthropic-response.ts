@@ -95,7 +95,7 @@ export function documentText(userText: string): string {
   return cut >= 0 ? userText.slice(0, cut) : userText;
 }
 
-function shortId(seed: string): string {
+export function shortId(seed: string): string {
   // Deterministic ids keep emulator output reproducible run to run.
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = createHash('sha256').update(seed).digest();

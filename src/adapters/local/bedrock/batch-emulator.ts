@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { DocbatchError, RetryableError } from '../../../errors.ts';
 import type { ObjectStore } from '../../../ports.ts';
-import { answerRecord, type RecordError } from './anthropic-response.ts';
+import type { RecordError } from './anthropic-response.ts';
+import { answerModelInput } from './family-responses.ts';
 
 export class BedrockValidationException extends DocbatchError {
   constructor(message: string) {
@@ -522,15 +523,15 @@ export class LocalBedrockBatch {
         const { recordId, modelInput } = JSON.parse(line) as { recordId: string; modelInput: unknown };
         const answer = failIds.has(recordId)
           ? { error: INTERNAL_ERROR }
-          : answerRecord(job.request.ModelId, modelInput);
+          : answerModelInput(job.request.ModelId, modelInput);
         counts.processedRecordCount++;
         if ('error' in answer) {
           counts.errorRecordCount++;
           out.push(JSON.stringify({ recordId, modelInput, error: answer.error }));
         } else {
           counts.successRecordCount++;
-          counts.inputTokenCount += answer.modelOutput.usage.input_tokens;
-          counts.outputTokenCount += answer.modelOutput.usage.output_tokens;
+          counts.inputTokenCount += answer.usage.input;
+          counts.outputTokenCount += answer.usage.output;
           out.push(JSON.stringify({ recordId, modelInput, modelOutput: answer.modelOutput }));
         }
       }

@@ -5,7 +5,7 @@
 
 import { RetryableError, ValidationException } from '../../../errors.ts';
 import type { OnDemandModel } from '../../../ports.ts';
-import { answerRecord, type ClaudeResponse } from './anthropic-response.ts';
+import { answerModelInput } from './family-responses.ts';
 
 /** Bedrock Runtime's throttling error (HTTP 429); the name is what retry policies match. */
 export class ThrottlingException extends RetryableError {
@@ -28,10 +28,10 @@ export class LocalOnDemandModel implements OnDemandModel {
     this.#throttleFirst = options.throttleFirst ?? 0;
   }
 
-  async invoke(modelId: string, body: unknown): Promise<ClaudeResponse> {
+  async invoke(modelId: string, body: unknown): Promise<unknown> {
     this.#calls++;
     if (this.#calls <= this.#throttleFirst) throw new ThrottlingException();
-    const answer = answerRecord(modelId, body);
+    const answer = answerModelInput(modelId, body);
     // On demand, a malformed body is a 400 for the call, not a per-record error line.
     if ('error' in answer) throw new ValidationException(answer.error.errorMessage);
     return answer.modelOutput;
