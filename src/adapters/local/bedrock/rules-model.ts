@@ -5,35 +5,67 @@
  * titles and property names) and by how business documents are commonly printed.
  *
  * A field the rules cannot find is left out, never guessed: the validator downstream then
- * rejects the record for a missing required field, exactly as it would a model's.
+ * rejects the record for a missing required field, exactly as it would a model's. A wrong
+ * value is worse than none, so every reading below has guards that drop doubtful values.
+ *
+ * Rows are read as cells (rules-cells.ts): runs of two or more spaces, tabs, ` | ` and
+ * Markdown pipes separate what a linearizer put side by side on one line, so two columns
+ * merged on one row (`Sheffield S3 8AB  Invoice Number:  INV-2041`) and layout-ordered text
+ * with `Key: value` lines and Markdown tables read the same way.
  *
  * Rules in short:
  * - Labels of a property: `x-docbatch.labels` (in preference order), `title`, and the
  *   property name as words (`total_amount` → "total amount"). A label printed inside a
- *   longer label of another property belongs to that one (`date` in "Due date").
- * - `format: date` → ISO YYYY-MM-DD from the labelled line (or the line after it), else —
- *   for the schema's first date property only — the first date in the document. Numeric
- *   dates are day-first unless a part exceeds 12, or the document looks American (dollar
- *   amounts without other currencies, a US state + ZIP) and the date is slashed.
- * - numbers → the amount after the label on the same line, or alone on the next line.
- *   Lines qualified as something else (sub, tax, qty, excl, discount, cash, change …) are
- *   skipped unless the property's own labels use that word; for a total-like property,
+ *   longer label of another property belongs to that one (`date` in "Due date"); a label
+ *   never spans the gap between two cells.
+ * - Where a label's value is: the rest of the label's own cell (`Invoice No: 42`); when that
+ *   is empty, the next cell of the row (`Inv. No.  NW-7731`) unless that cell is itself a key
+ *   (`Bill To:  Payment Terms:  Net 30 days`: a caption, a `Key: value` pair, a recipient
+ *   heading or another label); then the cell under the label on the next row — the same
+ *   column when both rows have as many cells, else the first cell when the label opens its
+ *   row. In a row of digit-free captions over a row of values with as many cells (`Klant
+ *   Order  Factuur datum` / `SCONL…  SCONL…  8-9-2022`), each caption's value is the one
+ *   under it.
+ * - `format: date` → ISO YYYY-MM-DD from the labelled value, else — for the schema's first
+ *   date property only — the first date in the document. A bare `Date` caption after another
+ *   event's noun (`Order Date`, `Check In`) is skipped, in the labelled pass and in the
+ *   fallback. Numeric dates are day-first unless a part exceeds 12, or the document looks
+ *   American (dollar amounts without other currencies, a US state + ZIP) and is slashed.
+ * - numbers → the amount in the label's cell, else in the value cells after it (`Total  1
+ *   278.61  40.39  319.00`: the last amount), else alone under it. Lines qualified as
+ *   something else (sub, tax, qty, excl, discount, cash, change, no., id …, and their Dutch,
+ *   German and French forms) are skipped unless the property's own labels use that word;
+ *   long bare integers (`KvK 71234567`) are ids, never amounts; for a total-like property,
  *   "incl. tax" and "rounded" lines rank higher, tax-summary sections lower, and an amount
  *   equal to cash paid minus change wins; among equals the last one printed wins.
- * - strings → the value after `Label:` (or the next line); `position: first-line` → the
- *   issuer name at the top; `kind: address` → the address block under it; `kind:
- *   currency` or `pattern: ^[A-Z]{3}$` → ISO 4217 from codes and symbols; `enum` → the one
- *   enum value printed.
- * - arrays of objects → rows of a line-item table (Markdown or plain), down to the totals.
+ * - strings → the labelled value, more specific (multi-word) labels first. Identifier
+ *   properties (labels or name with number/no/#/id/ref) take one token carrying a digit and
+ *   nothing after it but an aside (`INV-2041 (continued)`); their bare captions (`No.`, `#`,
+ *   `Number`) count only alone or after a word naming the document (`Invoice #`, `Document
+ *   No.`), and a one-word caption (`INVOICE`) never reads the line under it, except in a
+ *   caption row. Name properties take mostly-letter values that are not captions or
+ *   sentences. `position: first-line` → the issuer name at the top (rules-layout.ts);
+ *   `kind: address` → the address block under it; `kind: currency` or `pattern: ^[A-Z]{3}$`
+ *   → ISO 4217 from codes and symbols; `enum` → the one enum value printed.
+ * - arrays of objects → rows of a line-item table (Markdown or plain, rules-table.ts).
  * - nested objects → the same rules, kept only when something was found.
  */
 
-import { type Doc, findIssuerAddress, findIssuerName, joinAddress, splitLines } from './rules-layout.ts';
+import { type Cell, cellIndexAt, isKeyCell } from './rules-cells.ts';
+import {
+  type Doc,
+  findIssuerAddress,
+  findIssuerName,
+  isColumnHeaderRow,
+  isNameLike,
+  isRecipientHeading,
+  joinAddress,
+  makeDoc,
+} from './rules-layout.ts';
 import {
   type AmountToken,
   type DateToken,
   detectCurrency,
-  docContext,
   findAmounts,
   findDates,
   labelPattern,
@@ -108,7 +140,7 @@ interface Hit {
 
 /** Extract a record for `schema` from document `text`. Pure: no I/O, no clock, no randomness. */
 export function extractBySchema(text: string, schema: JSONSchemaObject): Record<string, unknown> {
-  const doc: Doc = { lines: splitLines(text), ctx: docContext(text) };
+  const doc = makeDoc(text);
   return extractObject(doc, text, resolve(schema, schema), schema) ?? {};
 }
 
@@ -222,6 +254,8 @@ function labelHits(doc: Doc, fields: readonly Field[]): Hit[][] {
     for (const f of fields) {
       for (const p of f.patterns) {
         for (const m of line.matchAll(p.re)) {
+          // A label never spans the gap between two cells (`Sub  Total` are two captions).
+          if (/\s{2,}|\t|\s\|\s/.test(m[0])) continue;
           hits.push({ field: f.key, idx: p.idx, words: p.words, start: m.index, end: m.index + m[0].length });
         }
       }
@@ -242,20 +276,73 @@ function labelHits(doc: Doc, fields: readonly Field[]): Hit[][] {
   });
 }
 
+/** Where a label hit sits among the cells of its row. */
+interface Place {
+  cells: Cell[];
+  index: number;
+  cell: Cell;
+}
+
+function placeOf(doc: Doc, i: number, hit: Hit): Place {
+  const cells = doc.cells[i] ?? [];
+  const index = cellIndexAt(cells, hit.start);
+  const line = doc.lines[i] ?? '';
+  return { cells, index, cell: cells[index] ?? { text: line, start: 0, end: line.length } };
+}
+
 /**
- * The text after a label, up to the next label of another field that starts a new
- * `Key: value` pair on the same line (`Date: 1/2/2024   Total: 9.00`).
+ * The text after a label within its own cell, up to the next label of another field that
+ * starts a new `Key: value` pair in the same cell (`Date: 1/2/2024 Total: 9.00`).
  */
-function restAfter(line: string, hit: Hit, lineHits: readonly Hit[]): string {
-  let end = line.length;
+function ownRest(line: string, hit: Hit, lineHits: readonly Hit[], place: Place): string {
+  let end = Math.max(hit.end, place.cell.end);
   for (const o of lineHits) {
-    if (o.field === hit.field || o.start < hit.end) continue;
+    if (o.field === hit.field || o.start < hit.end || o.start >= end) continue;
     if (/^\s*[:#]/.test(line.slice(o.end))) {
       end = o.start;
       break;
     }
   }
   return line.slice(hit.end, end);
+}
+
+/** Does any label hit fall inside this cell? */
+function cellHasHit(cell: Cell, lineHits: readonly Hit[]): boolean {
+  return lineHits.some((h) => h.start >= cell.start && h.start < cell.end);
+}
+
+/**
+ * The value cells following a label's cell on its row: the run of cells carrying a digit
+ * (`Total  1  278.61  40.39  319.00`), up to the first key cell — a caption without digits or
+ * one holding another label — which starts the next pair of a merged row.
+ */
+function followingValues(place: Place, lineHits: readonly Hit[]): string {
+  const out: string[] = [];
+  for (let k = place.index + 1; k < place.cells.length; k++) {
+    const c = place.cells[k];
+    if (!c || c.text === '') continue;
+    if (isKeyCell(c.text) || cellHasHit(c, lineHits)) break;
+    out.push(c.text);
+  }
+  return out.join('  ');
+}
+
+/**
+ * The cell printed under a label's cell: the same column of the next row when both rows have
+ * as many cells (a caption row over a value row, `Bill To:  Payment Terms:` over `Globex
+ * Corporation  Currency:`), or the first cell when the label opens its row.
+ */
+function cellBelow(
+  doc: Doc,
+  i: number,
+  place: Place,
+): { cell: Cell; text: string; line: number } | undefined {
+  const j = nextContentLine(doc, i);
+  if (j === undefined) return undefined;
+  const below = doc.cells[j] ?? [];
+  if (below.length !== place.cells.length && place.index !== 0) return undefined;
+  const cell = below[place.index];
+  return cell && cell.text !== '' ? { cell, text: cell.text, line: j } : undefined;
 }
 
 function words(s: string): string[] {
@@ -298,9 +385,45 @@ const QUALIFIER_WORDS = new Set([
   'rounding',
   'adjustment',
   'adj',
+  // The same qualifiers as Dutch, German and French invoices print them.
+  'btw',
+  'mwst',
+  'ust',
+  'tva',
+  'iva',
+  'subtotaal',
+  'zwischensumme',
+  'netto',
+  'ht',
+  'exclusief',
+  'exkl',
+  'zzgl',
+  'hors',
+  'korting',
+  'rabatt',
+  'remise',
+  // Ids printed after a tax or total word (`VAT no.`, `VAT/TIN:`) are not amounts.
+  'no',
+  'nr',
+  'number',
+  'id',
+  'kvk',
+  'tin',
+  'reg',
 ]);
-const TAX_WORDS = new Set(['tax', 'gst', 'vat']);
-const INCL_WORDS = new Set(['incl', 'inclusive', 'including', 'includes', 'inc', 'with']);
+const TAX_WORDS = new Set(['tax', 'gst', 'vat', 'btw', 'mwst', 'ust', 'tva', 'iva']);
+const INCL_WORDS = new Set([
+  'incl',
+  'inclusive',
+  'including',
+  'includes',
+  'inc',
+  'with',
+  'inclusief',
+  'inkl',
+  'inklusive',
+  'ttc',
+]);
 const SCOPE_WORDS = new Set([
   ...INCL_WORDS,
   'excl',
@@ -310,6 +433,12 @@ const SCOPE_WORDS = new Set([
   'before',
   'after',
   'without',
+  'exclusief',
+  'exkl',
+  'exklusive',
+  'zzgl',
+  'ohne',
+  'hors',
 ]);
 const PAID_WORDS = new Set([
   'cash',
@@ -325,7 +454,21 @@ const PAID_WORDS = new Set([
   'credit',
 ]);
 const TOTAL_WORDS = new Set(['total', 'due', 'balance', 'payable']);
-const NOT_TOTAL_WORDS = new Set(['sub', 'subtotal', 'tax', 'vat', 'gst', 'excl']);
+const NOT_TOTAL_WORDS = new Set([
+  'sub',
+  'subtotal',
+  'tax',
+  'vat',
+  'gst',
+  'excl',
+  'subtotaal',
+  'zwischensumme',
+  'btw',
+  'mwst',
+  'tva',
+  'netto',
+  'ht',
+]);
 
 function isTotalLike(f: Field): boolean {
   const w = [...f.labelWordSet];
@@ -363,7 +506,10 @@ interface NumberCandidate {
 }
 
 function pickToken(tokens: readonly AmountToken[], f: Field): AmountToken | undefined {
-  const usable = tokens.filter((t) => withinBounds(t.value, f.schema, f.kind));
+  // A long bare integer (`KvK 71234567`, `VAT/TIN: 29670869006`) is an id, never a quantity.
+  const usable = tokens.filter(
+    (t) => withinBounds(t.value, f.schema, f.kind) && (t.monetary || Math.abs(t.value) < 1_000_000),
+  );
   if (f.kind === 'integer') return usable.find((t) => !t.monetary) ?? usable[0];
   const monetary = usable.filter((t) => t.monetary);
   if (monetary.length > 0) return monetary[monetary.length - 1];
@@ -372,14 +518,31 @@ function pickToken(tokens: readonly AmountToken[], f: Field): AmountToken | unde
 }
 
 /**
- * The amount printed under a label that has none beside it: the first amount of the next
- * line, when at most one word precedes it there. Column layouts interleave labels and
- * values this way (`TOTAL INCL. GST RM` / `ROUNDING 15.00`), and a lone `9.00` is common.
+ * The amount printed under a label that has none beside it. A label alone on its row: the
+ * first amount of the next line, when at most one word precedes it there — column layouts
+ * interleave labels and values this way (`TOTAL INCL. GST RM` / `ROUNDING 15.00`), and a lone
+ * `9.00` is common. A label among other cells: the amount opening the cell under it.
  */
-function valueOnNextLine(doc: Doc, i: number, f: Field, hits: readonly Hit[][]): AmountToken | undefined {
-  const at = nextContentLine(doc, i);
-  if (at === undefined || (hits[at] ?? []).some((h) => h.field === f.key)) return undefined;
-  const token = leadingAmount(doc, doc.lines[at] ?? '');
+function valueOnNextLine(
+  doc: Doc,
+  i: number,
+  place: Place,
+  f: Field,
+  hits: readonly Hit[][],
+): AmountToken | undefined {
+  let text: string | undefined;
+  let at: number | undefined;
+  if (place.cells.length <= 1) {
+    at = nextContentLine(doc, i);
+    text = at === undefined ? undefined : doc.lines[at];
+  } else {
+    const below = cellBelow(doc, i, place);
+    at = below?.line;
+    text = below?.text;
+  }
+  if (at === undefined || text === undefined || (hits[at] ?? []).some((h) => h.field === f.key))
+    return undefined;
+  const token = leadingAmount(doc, text);
   return token && withinBounds(token.value, f.schema, f.kind) ? token : undefined;
 }
 
@@ -430,17 +593,27 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
     const lineHits = hits[i] ?? [];
     for (const hit of lineHits) {
       if (hit.field !== f.key) continue;
-      const rest = restAfter(line, hit, lineHits);
+      const place = placeOf(doc, i, hit);
+      const keyStart = place.cell.start <= hit.start ? place.cell.start : 0;
+      // The value beside the label: in its own cell, else in the value cells after it.
+      let rest = ownRest(line, hit, lineHits, place);
       let token = pickToken(findAmounts(rest, doc.ctx), f);
-      let context = line.slice(0, hit.end) + (token ? rest.slice(0, token.start) : rest);
+      if (!token && findAmounts(rest, doc.ctx).every((t) => !t.monetary)) {
+        const after = followingValues(place, lineHits);
+        if (after) {
+          rest = `${rest}  ${after}`;
+          token = pickToken(findAmounts(rest, doc.ctx), f);
+        }
+      }
+      let context = line.slice(keyStart, hit.end) + (token ? rest.slice(0, token.start) : rest);
       let score = 10 + 2 * hit.words - 0.1 * hit.idx;
       if (!token && findAmounts(rest, doc.ctx).length === 0 && words(rest).length <= 6) {
-        token = valueOnNextLine(doc, i, f, hits);
-        context = line;
+        token = valueOnNextLine(doc, i, place, f, hits);
+        context = place.cells.length <= 1 ? line : place.cell.text;
         score -= 1;
       }
       if (!token) continue;
-      const labelStartWord = words(line.slice(0, hit.start)).length;
+      const labelStartWord = words(line.slice(keyStart, hit.start)).length;
       if (qualifiedAway(context, f, labelStartWord)) continue;
       const ws = words(context);
       if (totalLike && ws.some((w) => INCL_WORDS.has(w))) score += 3;
@@ -482,6 +655,44 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
 // ---------------------------------------------------------------------------------------------
 // Dates
 
+// Nouns that make a bare `Date` caption the date of some other event (`Order Date:`,
+// `Delivery date`): such a caption is not the label of a generic date property.
+const OTHER_EVENT_WORDS = new Set([
+  'order',
+  'ordered',
+  'due',
+  'delivery',
+  'delivered',
+  'ship',
+  'shipping',
+  'shipped',
+  'dispatch',
+  'despatch',
+  'check',
+  'birth',
+  'expiry',
+  'expiration',
+  'valid',
+  'start',
+  'end',
+  'arrival',
+  'departure',
+  'travel',
+  'booking',
+  'pickup',
+  'return',
+  'payment',
+  'service',
+]);
+const GENERIC_DATE_WORDS = new Set(['date', 'datum', 'fecha', 'data', 'dated']);
+
+function otherEventDate(keyBefore: string, label: string): boolean {
+  if (!labelWords(label).every((w) => GENERIC_DATE_WORDS.has(w))) return false;
+  return words(keyBefore)
+    .slice(-2)
+    .some((w) => OTHER_EVENT_WORDS.has(w));
+}
+
 function extractDate(
   doc: Doc,
   f: Field,
@@ -494,12 +705,26 @@ function extractDate(
     const lineHits = hits[i] ?? [];
     for (const hit of lineHits) {
       if (hit.field !== f.key) continue;
+      const place = placeOf(doc, i, hit);
+      if (otherEventDate(line.slice(place.cell.start, hit.start), f.labels[hit.idx] ?? '')) continue;
       let score = 10 + 2 * hit.words - 0.1 * hit.idx;
-      let date: DateToken | undefined = findDates(restAfter(line, hit, lineHits), doc.ctx)[0];
-      if (!date && i + 1 < doc.lines.length) {
-        const next = doc.lines[i + 1] ?? '';
-        const d = findDates(next, doc.ctx)[0];
-        // Column layouts print the value under its label: accept a date opening the next line.
+      const own = ownRest(line, hit, lineHits, place);
+      let date: DateToken | undefined = findDates(own, doc.ctx)[0];
+      if (!date && !/[\p{L}\p{N}]{2}/u.test(own)) {
+        // `Invoice Date:  14 March 2025`: the value is the next cell of the row.
+        date = findDates(followingValues(place, lineHits), doc.ctx)[0];
+      }
+      if (!date) {
+        // Column layouts print the value under its label: accept a date opening the next line,
+        // or, in a row of captions, opening the cell under the caption.
+        const below =
+          place.cells.length <= 1
+            ? (() => {
+                const j = nextContentLine(doc, i);
+                return j === undefined ? undefined : { text: doc.lines[j] ?? '', line: j };
+              })()
+            : cellBelow(doc, i, place);
+        const d = below ? findDates(below.text, doc.ctx)[0] : undefined;
         if (d && d.start <= 2) {
           date = d;
           score -= 1;
@@ -515,8 +740,18 @@ function extractDate(
   );
   for (const [i, line] of doc.lines.entries()) {
     if ((hits[i] ?? []).some((h) => otherDateFields.has(h.field))) continue;
-    const d = findDates(line, doc.ctx)[0];
-    if (d) return d.iso;
+    const cells = doc.cells[i] ?? [];
+    const captionsAbove = i > 0 && isColumnHeaderRow(doc, i - 1) ? (doc.cells[i - 1] ?? []) : [];
+    for (const d of findDates(line, doc.ctx)) {
+      // A date captioned as another event's (`Order Date: 1 May 2024`, or `Check In` in the
+      // row of captions above) is not the document's.
+      const k = cellIndexAt(cells, d.start);
+      const cell = cells[k];
+      const before = words(line.slice(cell && cell.start <= d.start ? cell.start : 0, d.start)).slice(-3);
+      const caption = words(captionsAbove[k]?.text ?? '');
+      if ([...before, ...caption].some((w) => OTHER_EVENT_WORDS.has(w))) continue;
+      return d.iso;
+    }
   }
   return undefined;
 }
@@ -556,55 +791,149 @@ const FOREIGN_KEY_WORDS = new Set([
   'swift',
   'download',
   'feedback',
+  'kvk',
+  'coc',
+  'btw',
+  'ust',
+  'ustid',
+  'steuer',
+  'kunden',
+  'kundennr',
+  'klant',
+  'klantnummer',
+  'bestell',
+  'auftrags',
+  'contract',
+  'booking',
+  'page',
+  'seite',
+  'table',
+  'pos',
+  'item',
+  'article',
+  'artikel',
+  'delivery',
+  'quote',
+  'quotation',
+  'transaction',
+  'txn',
+  'terminal',
+  'cashier',
 ]);
 
-/** The value of a `Label: value` pair, when the label really is the key of the pair. */
-function labelledValue(line: string, hit: Hit, lineHits: readonly Hit[]): string | undefined {
-  const before = line.slice(0, hit.start);
-  const keyStart =
-    Math.max(before.lastIndexOf('|'), before.search(/\s{2,}\S*$/), before.lastIndexOf('\t')) + 1;
-  const preceding = words(before.slice(keyStart));
-  const rest = restAfter(line, hit, lineHits);
+// Labels that name no document of their own (`No.`, `#`, `Number`): they are the key of a
+// pair only alone or after a word naming the document itself (`Invoice #`, `Document No.`),
+// never after another noun (`Registered in England No. 0881`, `Service tax #`).
+const GENERIC_ID_WORDS = new Set(['no', 'nr', 'nº', 'n°', 'number', 'nummer', 'num', '#', 'id']);
+const DOCUMENT_NOUNS = new Set([
+  'invoice',
+  'inv',
+  'bill',
+  'document',
+  'doc',
+  'receipt',
+  'credit',
+  'debit',
+  'note',
+  'voucher',
+  'factuur',
+  'rechnung',
+  'rechnungs',
+  'facture',
+  'factura',
+  'fattura',
+]);
+
+function isGenericIdLabel(label: string): boolean {
+  const ws = labelWords(label).map((w) => w.replace(/\.$/, ''));
+  return ws.length > 0 && ws.every((w) => GENERIC_ID_WORDS.has(w));
+}
+
+/**
+ * A cell that is the key of another pair, not a value: a caption (`Payment Terms:`), a whole
+ * pair (`Payment Terms: Net 30 days`), a recipient heading, another field's label.
+ */
+function isKeyLike(cell: Cell, lineHits: readonly Hit[]): boolean {
+  return (
+    /:\s*$/.test(cell.text) ||
+    /^[^:\d]{0,30}\p{L}[^:\d]{0,30}:\s/u.test(cell.text) ||
+    isRecipientHeading(cell.text) ||
+    cellHasHit(cell, lineHits)
+  );
+}
+
+interface StringCandidate {
+  value: string;
+  /** The line the value was read from (the label's, or the one under it). */
+  line: number;
+}
+
+/**
+ * The value of a `Label: value` pair, when the label really is the key of the pair: the text
+ * after the label in its cell; when that is empty, the next cell of the row unless it is a key
+ * itself (`Bill To:  Payment Terms:  Net 30 days`); else the cell under the label (the next
+ * line for a label alone on its row). In a row of captions over a row of values, the value is
+ * always the one under the caption.
+ */
+function labelledValue(
+  doc: Doc,
+  i: number,
+  hit: Hit,
+  hits: readonly Hit[][],
+  f: Field,
+): StringCandidate | undefined {
+  const line = doc.lines[i] ?? '';
+  const lineHits = hits[i] ?? [];
+  const place = placeOf(doc, i, hit);
+  const keyStart = place.cell.start <= hit.start ? place.cell.start : 0;
+  const preceding = words(line.slice(keyStart, hit.start));
+  const rest = ownRest(line, hit, lineHits, place);
   const separated = /^\s*[:#=|]/.test(rest);
   if (preceding.length > 0) {
     if (!separated || preceding.length > 2 || preceding.some((w) => FOREIGN_KEY_WORDS.has(w)))
       return undefined;
   }
+  if (isGenericIdLabel(f.labels[hit.idx] ?? '') && !preceding.every((w) => DOCUMENT_NOUNS.has(w)))
+    return undefined;
   const value = rest.replace(/^[\s:#=|.\-–]+/, '');
   // "Company Reg No.: 123": the label is only the start of a longer key.
   if (!separated && /^[^:]{1,25}:/.test(value)) return undefined;
-  return value
+  const own = value
     .replace(/\s{2,}\S[^:]{0,25}:.*$/, '')
     .replace(/[\s,;|]+$/, '')
     .trim();
+  if (/[\p{L}\p{N}]/u.test(own)) return { value: own, line: i };
+  if (own !== '') return undefined;
+  const next = place.cells.slice(place.index + 1).find((c) => c.text !== '');
+  if (next && !isKeyLike(next, lineHits) && !isColumnHeaderRow(doc, i)) {
+    return { value: next.text.replace(/[\s,;|]+$/, ''), line: i };
+  }
+  // A one-word caption of an identifier (`INVOICE`, `No.`) is a title as often as a key: it
+  // reads a value under it only in a row of captions over a row of values.
+  if (hit.words < 2 && isIdField(f) && !isColumnHeaderRow(doc, i)) return undefined;
+  // A label alone on its row reads the first cell of the next (`CUSTOMER` / `Contoso B.V.`).
+  const below = cellBelow(doc, i, place);
+  if (!below || !/[\p{L}\p{N}]/u.test(below.text)) return undefined;
+  if (cellHasHit(below.cell, hits[below.line] ?? []) || /^[^:]{1,30}:/.test(below.text)) return undefined;
+  return { value: below.text.replace(/[\s,;|]+$/, ''), line: below.line };
 }
 
-interface StringCandidate {
-  value: string;
-  line: number;
-  next: boolean;
-}
-
-/** Labelled values in document order; an empty value reads the next line when it is not a pair itself. */
+/**
+ * Labelled values: those of labels of two words or more (`Invoice Number`) first, then those
+ * of one-word labels (`No.`, `Invoice`, `Customer`), each in document order. A specific
+ * caption anywhere is better evidence than a generic one printed earlier.
+ */
 function labelledStrings(doc: Doc, f: Field, hits: readonly Hit[][]): StringCandidate[] {
-  const out: StringCandidate[] = [];
-  doc.lines.forEach((line, i) => {
-    const lineHits = hits[i] ?? [];
-    for (const hit of lineHits) {
+  const specific: StringCandidate[] = [];
+  const generic: StringCandidate[] = [];
+  doc.lines.forEach((_line, i) => {
+    for (const hit of hits[i] ?? []) {
       if (hit.field !== f.key) continue;
-      const value = labelledValue(line, hit, lineHits);
-      if (value === undefined) continue;
-      if (/[\p{L}\p{N}]/u.test(value)) {
-        out.push({ value, line: i, next: false });
-      } else if (value === '' && i + 1 < doc.lines.length) {
-        const next = doc.lines[i + 1] ?? '';
-        if ((hits[i + 1] ?? []).length === 0 && !/^[^:]{1,30}:/.test(next) && /[\p{L}\p{N}]/u.test(next)) {
-          out.push({ value: next, line: i + 1, next: true });
-        }
-      }
+      const c = labelledValue(doc, i, hit, hits, f);
+      if (c) (hit.words >= 2 ? specific : generic).push(c);
     }
   });
-  return out;
+  return [...specific, ...generic];
 }
 
 function fitsString(value: string, s: JSONSchemaObject): boolean {
@@ -623,11 +952,78 @@ function fitsString(value: string, s: JSONSchemaObject): boolean {
 const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.\p{L}{2,}/u;
 const URI_RE = /\bhttps?:\/\/[^\s|<>"]+/u;
 
+// Words of labels and property names that make a string an identifier (`Invoice No`, `order_id`).
+const ID_WORDS = new Set([...GENERIC_ID_WORDS, 'ref', 'reference', 'code']);
+
+// Numbers printed in spaced groups of letters and digits (`+44 114 496 0321`, `NL91 ABNA 0417`):
+// contact and bank details, not identifiers of one token.
+const GROUPED_NUMBER_WORDS = new Set([
+  'phone',
+  'tel',
+  'telephone',
+  'fax',
+  'mobile',
+  'iban',
+  'vat',
+  'gst',
+  'abn',
+]);
+
+function isIdField(f: Field): boolean {
+  const ws = [...f.labelWordSet, ...labelWords(f.key)];
+  if (ws.some((w) => GROUPED_NUMBER_WORDS.has(w))) return false;
+  return (
+    ws.some((w) => ID_WORDS.has(w.replace(/\.$/, ''))) ||
+    /(?:^|_)(?:number|no|nr|num|id|ref|code)$/i.test(f.key)
+  );
+}
+
+function isNameField(f: Field): boolean {
+  return labelWords(f.key).includes('name') || labelWords(f.schema.title ?? '').includes('name');
+}
+
+/**
+ * An identifier as printed: one token carrying a digit (`NW-7731`, `#BLR_WFLD2015…`), maybe
+ * continued by groups of digits (`12 345`), alone or followed only by an aside in parentheses
+ * (`INV-2041 (continued)`) or by the next `Key:` pair. Anything else after it (`12 Main
+ * Street`, `2 of 3`) means the token was not an identifier at all; text without a digit is a
+ * caption or a word, never an invoice number.
+ */
+function identifier(value: string): string | undefined {
+  // Groups of digits may follow the token (`No: 12 345`); a word may not (`12 Main Street`).
+  const m =
+    /^#?\s*([\p{L}\p{N}][\p{L}\p{N}\-_/.#]*?(?:\s\d[\d\-/]*)*?)[.,;]?(?:\s+\(.*\)|\s+[^:\d]{1,25}:.*)?$/u.exec(
+      value.trim(),
+    );
+  const id = m?.[1];
+  // The digit belongs to the first token: `PAGE 1` is a page, not an identifier.
+  return id && /\p{N}/u.test(id.split(/\s/)[0] ?? '') ? id : undefined;
+}
+
+/** A name is mostly letters, never a caption (`Payment Terms:`) nor a sentence. */
+function nameValue(value: string): string | undefined {
+  const s = value
+    .replace(/\s+/g, ' ')
+    .replace(/[\s,;]+$/, '')
+    .trim();
+  const letterCount = (s.match(/\p{L}/gu) ?? []).length;
+  if (letterCount < 2 || letterCount < s.replace(/\s/g, '').length * 0.5 || /:$/.test(s)) return undefined;
+  return isNameLike(s) ? s : undefined;
+}
+
 function extractString(doc: Doc, f: Field, hits: readonly Hit[][], text: string): string | undefined {
   const format = f.schema.format;
   const shape = format === 'email' ? EMAIL_RE : format === 'uri' || format === 'url' ? URI_RE : undefined;
+  const id = !shape && isIdField(f);
+  const name = !shape && !id && isNameField(f);
   for (const c of labelledStrings(doc, f, hits)) {
-    const value = shape ? shape.exec(c.value)?.[0] : c.value;
+    const value = shape
+      ? shape.exec(c.value)?.[0]
+      : id
+        ? identifier(c.value)
+        : name
+          ? nameValue(c.value)
+          : c.value;
     if (value && fitsString(value, f.schema)) return value;
   }
   if (shape) {
@@ -639,10 +1035,8 @@ function extractString(doc: Doc, f: Field, hits: readonly Hit[][], text: string)
 
 function extractName(doc: Doc, f: Field, hits: readonly Hit[][]): string | undefined {
   for (const c of labelledStrings(doc, f, hits)) {
-    const s = c.value.replace(/\s+/g, ' ').trim();
-    const letterCount = (s.match(/\p{L}/gu) ?? []).length;
-    if (letterCount >= 2 && letterCount >= s.replace(/\s/g, '').length * 0.5 && fitsString(s, f.schema))
-      return s;
+    const s = nameValue(c.value);
+    if (s && fitsString(s, f.schema)) return s;
   }
   const name = findIssuerName(doc)?.name;
   return name && fitsString(name, f.schema) ? name : undefined;

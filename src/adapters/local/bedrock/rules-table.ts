@@ -1,11 +1,18 @@
 /**
  * Line-item tables for the offline rules model: Markdown tables (how the linearizer renders
- * detected tables) and plain lines ending in amounts under a column header, read down to the
- * first subtotal/total line.
+ * detected tables; a table repeated on the next page adds its rows) and plain lines ending in
+ * amounts under a column header, read down to the first subtotal/total line.
+ *
+ * Plain rows printed as cells (two or more spaces between columns) are read cell by cell:
+ * the number cells ending the row are its figures, matched to the header's captions from the
+ * right; the cells before them are the description, less a leading position number and text
+ * printed under a numeric caption. A plain table survives page furniture between its rows
+ * (footers, "Continued on page 2") and resumes at the header printed again. Column captions
+ * are recognised in English, Dutch, German, French and Spanish.
  */
 
+import { type Cell, markdownCells } from './rules-cells.ts';
 import type { Doc } from './rules-layout.ts';
-import { markdownCells } from './rules-layout.ts';
 import { type AmountToken, findAmounts, labelPattern, labelWords } from './rules-parse.ts';
 
 export type ColumnRole = 'text' | 'quantity' | 'price' | 'amount' | 'number';
@@ -31,10 +38,62 @@ const ROLE_WORDS: Record<Exclude<ColumnRole, 'number'>, string[]> = {
     'particulars',
     'article',
     'designation',
+    'désignation',
+    'libellé',
+    'omschrijving',
+    'beschreibung',
+    'bezeichnung',
+    'artikel',
+    'descripción',
+    'descrizione',
   ],
-  quantity: ['quantity', 'qty', 'qté', 'menge', 'units', 'hours', 'hrs', 'pcs'],
-  price: ['unit price', 'price', 'rate', 'unit cost', 'u/p', 'u price', 's/price', 'each', 'rsp', 'unit'],
-  amount: ['amount', 'amt', 'line total', 'total', 'sum', 'betrag', 'montant'],
+  quantity: [
+    'quantity',
+    'qty',
+    'qté',
+    'quantité',
+    'menge',
+    'anzahl',
+    'aantal',
+    'hoeveelheid',
+    'cantidad',
+    'units',
+    'hours',
+    'hrs',
+    'pcs',
+  ],
+  price: [
+    'unit price',
+    'price',
+    'rate',
+    'unit cost',
+    'u/p',
+    'u price',
+    's/price',
+    'each',
+    'rsp',
+    'unit',
+    'prix unitaire',
+    'prix',
+    'einzelpreis',
+    'preis',
+    'prijs',
+    'precio',
+  ],
+  amount: [
+    'amount',
+    'amt',
+    'line total',
+    'total',
+    'sum',
+    'betrag',
+    'zeilenbetrag',
+    'gesamt',
+    'montant',
+    'bedrag',
+    'totaal',
+    'importe',
+  ],
 };
 
 /** Which column word family a property belongs to, from its name, title and labels. */
@@ -52,8 +111,10 @@ function columnLabels(col: ColumnSpec): string[] {
   return [...col.labels, ...extra];
 }
 
+// Lines that end the item rows: totals, taxes and charges, as English, Dutch, German and
+// French invoices print them.
 const STOP_ROW_RE =
-  /(?<![\p{L}])(sub[\s\-.]*total|total|tax|vat|gst|balance|amount\s+due|shipping|freight|discount|rounding|grand|net\s+amount|summary)(?![\p{L}])/iu;
+  /(?<![\p{L}])(sub[\s\-.]*total|total|tax|vat|gst|balance|amount\s+due|shipping|freight|discount|rounding|grand|net\s+amount|summary|sub[\s\-.]*totaal|totaal|btw|te\s+betalen|zwischensumme|summe|gesamtbetrag|mwst|ust|sous[\s-]*total|tva|montant\s+(?:ht|ttc))(?![\p{L}])/iu;
 
 /** Where a header line names each column: the earliest label match per column. */
 function headerPositions(line: string, columns: readonly ColumnSpec[]): Map<string, number> {
@@ -180,7 +241,8 @@ function assignNumbers(
     // Extra leading numbers are codes or discount columns the schema does not ask for.
     const tail = numbers.slice(numbers.length - numericCols.length);
     numericCols.forEach((col, i) => {
-      const v = toNumber(tail[i], col);
+      const token = tail[i];
+      const v = token && fitsColumn(token, col) ? toNumber(token, col) : undefined;
       if (v !== undefined) item[col.key] = v;
     });
     return;
@@ -196,46 +258,176 @@ function assignNumbers(
     const qty = numericCols.find((c) => c.role === 'quantity');
     const price = numericCols.find((c) => c.role === 'price');
     const target = !first.monetary && qty ? qty : (price ?? qty);
-    if (target && target !== amount) {
+    if (target && target !== amount && fitsColumn(first, target)) {
       const v = toNumber(first, target);
       if (v !== undefined) item[target.key] = v;
     }
   }
 }
 
-/** Plain-text rows under a column header line, down to the first total-like line. */
+/** A currency-marked amount is a price or an amount, never a count. */
+function fitsColumn(token: AmountToken, col: ColumnSpec): boolean {
+  return !(col.role === 'quantity' && token.currency !== undefined);
+}
+
+/** A cell holding one number and nothing else but a unit or tax code (`12`, `€ 1,249.00`, `1 PCS`), or a rate (`21 %`). */
+function cellNumber(text: string, doc: Doc): AmountToken | 'rate' | undefined {
+  if (/^[-+]?\d+(?:[.,]\d+)?\s?%$/.test(text)) return 'rate';
+  const tokens = findAmounts(text, doc.ctx);
+  const t = tokens[0];
+  if (tokens.length !== 1 || !t) return undefined;
+  const around = `${text.slice(0, t.start)} ${text.slice(t.end)}`;
+  return /^[\s()x×@*=/]*(?:\p{L}{1,3}\.?)?[\s()]*$/u.test(around) ? t : undefined;
+}
+
+interface CellRow {
+  cells: readonly Cell[];
+  /** Trailing number cells, left to right, with their cell index. */
+  numbers: { value: AmountToken | 'rate'; index: number }[];
+}
+
+/** A row read cell by cell: the run of number cells at its end are its figures. */
+function readCellRow(cells: readonly Cell[], doc: Doc): CellRow {
+  const numbers: CellRow['numbers'] = [];
+  for (let k = cells.length - 1; k >= 0; k--) {
+    const value = cellNumber(cells[k]?.text ?? '', doc);
+    if (value === undefined) break;
+    numbers.unshift({ value, index: k });
+  }
+  return { cells, numbers };
+}
+
+/**
+ * The description of a cell row: the cells before its figures, less those printed under a
+ * numeric caption (`Rs 1939 x 1 Night` under `RATE`) when the row lines up with its header. A
+ * short integer opening the row before the description is the position number (`1  Espresso
+ * machine …`), not part of it.
+ */
+function rowDescription(row: CellRow, headerCols: readonly (ColumnSpec | undefined)[] | undefined): string {
+  const firstNumber = row.numbers[0]?.index ?? row.cells.length;
+  const shift = headerCols ? headerCols.length - row.cells.length : 0;
+  const texts: string[] = [];
+  row.cells.slice(0, firstNumber).forEach((c, k) => {
+    const col = headerCols?.[k + shift];
+    if (c.text === '' || (col !== undefined && col.role !== 'text')) return;
+    texts.push(c.text);
+  });
+  while (texts.length > 1 && /^\d{1,3}\.?$/.test(texts[0] ?? '')) texts.shift();
+  return texts.join(' ');
+}
+
+/**
+ * Assign a row's number cells to the columns named by the header's cells, aligned from the
+ * right (descriptions may span or split cells on the left; figures line up on the right).
+ * False when the alignment does not hold — a rate or a count under a price caption — and the
+ * caller falls back to assigning by order.
+ */
+function assignByCells(
+  row: CellRow,
+  headerCols: readonly (ColumnSpec | undefined)[],
+  item: Record<string, unknown>,
+): boolean {
+  const shift = headerCols.length - row.cells.length;
+  const out: Record<string, unknown> = {};
+  for (const { value, index } of row.numbers) {
+    const h = index + shift;
+    if (h < 0 || h >= headerCols.length) return false;
+    const col = headerCols[h];
+    if (col === undefined) continue;
+    if (col.role === 'text' || value === 'rate' || !fitsColumn(value, col)) return false;
+    const v = toNumber(value, col);
+    if (v === undefined) return false;
+    if (out[col.key] === undefined) out[col.key] = v;
+  }
+  if (Object.keys(out).length === 0) return false;
+  Object.assign(item, out);
+  return true;
+}
+
+interface Header {
+  /** Numeric columns the header names, in printed order. */
+  order: ColumnSpec[];
+  /** The column each header cell names, when the header prints its captions as separate cells. */
+  cellCols: (ColumnSpec | undefined)[] | undefined;
+  keys: string;
+}
+
+function readHeader(doc: Doc, i: number, columns: readonly ColumnSpec[]): Header | undefined {
+  const line = doc.lines[i] ?? '';
+  if (markdownCells(line)) return undefined;
+  const pos = isHeader(line, columns);
+  if (!pos) return undefined;
+  const order = columns
+    .filter((c) => c.role !== 'text' && pos.has(c.key))
+    .sort((a, b) => (pos.get(a.key) ?? 0) - (pos.get(b.key) ?? 0));
+  const cells = doc.cells[i] ?? [];
+  const cellCols =
+    cells.length >= 2
+      ? cells.map((cell) => {
+          const p = headerPositions(cell.text, columns);
+          return columns.find((c) => p.has(c.key));
+        })
+      : undefined;
+  return { order, cellCols, keys: [...pos.keys()].sort().join(',') };
+}
+
+/**
+ * Plain-text rows under a column header line, down to the first total line. The table pauses
+ * at page furniture — a footer naming VAT or totals without an amount, or four lines without
+ * an amount — and resumes where its header is printed again (a table continued on the next
+ * page); a total-like line with an amount ends it.
+ */
 function plainItems(doc: Doc, columns: readonly ColumnSpec[]): Record<string, unknown>[] {
   const textCol = columns.find((c) => c.role === 'text');
   const lines = doc.lines;
   let start = -1;
-  let order: ColumnSpec[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (markdownCells(line)) continue;
-    const pos = isHeader(line, columns);
-    if (pos) {
-      start = i + 1;
-      order = columns
-        .filter((c) => c.role !== 'text' && pos.has(c.key))
-        .sort((a, b) => (pos.get(a.key) ?? 0) - (pos.get(b.key) ?? 0));
-      break;
-    }
+  let header: Header | undefined;
+  for (let i = 0; i < lines.length && !header; i++) {
+    header = readHeader(doc, i, columns);
+    start = i + 1;
   }
-  if (start < 0) return [];
+  if (!header) return [];
   // Numeric properties the header does not name can still be filled by position.
-  const numericCols = order.length > 0 ? order : columns.filter((c) => c.role !== 'text');
+  const numericCols = header.order.length > 0 ? header.order : columns.filter((c) => c.role !== 'text');
   const items: Record<string, unknown>[] = [];
   let pendingText: string | undefined;
   let misses = 0;
-  for (let i = start; i < lines.length && misses < 4; i++) {
+  let paused = false;
+  let sinceHeader = 0;
+  for (let i = start; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    if (STOP_ROW_RE.test(line)) break;
-    const { text, numbers } = splitRow(line, doc);
+    const again = readHeader(doc, i, columns);
+    if (again && again.keys === header.keys) {
+      paused = false;
+      misses = 0;
+      sinceHeader = 0;
+      pendingText = undefined;
+      continue;
+    }
+    if (paused) continue;
+    if (STOP_ROW_RE.test(line)) {
+      if (findAmounts(line, doc.ctx).some((a) => a.monetary)) break;
+      // Before the first row, a caption line wrapping under the header (`Ohne MwSt.`) is part of it.
+      if (sinceHeader > 0) paused = true;
+      continue;
+    }
+    // A row of two or more cells is read cell by cell when its last cells hold its amounts;
+    // otherwise (OCR lines joined with single spaces) by the numbers ending the line.
+    const cells = doc.cells[i] ?? [];
+    const read = cells.length >= 2 ? readCellRow(cells, doc) : undefined;
+    const cellRow = read?.numbers.some((n) => n.value !== 'rate' && n.value.monetary) ? read : undefined;
+    const headerCols = cellRow ? header.cellCols : undefined;
+    const { text, numbers } = cellRow
+      ? {
+          text: rowDescription(cellRow, headerCols),
+          numbers: cellRow.numbers.flatMap((n) => (n.value === 'rate' ? [] : [n.value])),
+        }
+      : splitRow(line, doc);
     const monetary = numbers.some((n) => n.monetary);
     if (!monetary) {
       // A description printed on its own line, above (or instead of beside) its amounts.
       if (hasWords(line)) pendingText = line;
-      misses++;
+      if (++misses >= 4) paused = true;
       continue;
     }
     misses = 0;
@@ -244,9 +436,12 @@ function plainItems(doc: Doc, columns: readonly ColumnSpec[]): Record<string, un
     if (!hasWords(description) && pendingText) description = cleanDescription(pendingText);
     pendingText = undefined;
     if (textCol && hasWords(description)) item[textCol.key] = description;
-    assignNumbers(numbers, numericCols, item);
+    const aligned =
+      cellRow !== undefined && headerCols !== undefined && assignByCells(cellRow, headerCols, item);
+    if (!aligned) assignNumbers(numbers, numericCols, item);
     if (textCol && item[textCol.key] === undefined) continue;
     items.push(item);
+    sinceHeader++;
   }
   return items;
 }

@@ -347,6 +347,144 @@ describe('Function: extractBySchema', () => {
   });
 });
 
+describe('Function: extractBySchema on rows of cells', () => {
+  it('returns the value under a label whose own cell is empty and whose neighbour is another key', () => {
+    // Prepare
+    const text = [
+      'Acme Industrial Supplies Ltd  INVOICE',
+      'Unit 7, Foundry Park',
+      'Sheffield S3 8AB  Invoice Number:  INV-2041',
+      'Bill To:  Payment Terms: Net 30 days',
+      'Globex Corporation  Currency:  GBP',
+      'Total  £12.00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record).toEqual({
+      invoice_number: 'INV-2041',
+      seller_name: 'Acme Industrial Supplies Ltd',
+      buyer_name: 'Globex Corporation',
+      currency: 'GBP',
+      total_amount: 12,
+    });
+  });
+
+  it('returns the values printed under a row of captions, column by column', () => {
+    // Prepare
+    const text = [
+      'Factuuradres  Afleveradres',
+      'Strategic Corp  Other Corp',
+      'Klant  Order  Factuur datum  Factuur  Vervaldatum',
+      'SCONL0303006280999  SCONL000000444  8-9-2022  VF1005193039  22-9-2022',
+      'BTW %  Grondslag  BTW bedrag  Totaal',
+      '21 %  41,31  8,68  49,99',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess: the recipient's block never yields the seller.
+    expect(record).toEqual({
+      invoice_number: 'VF1005193039',
+      invoice_date: '2022-09-08',
+      due_date: '2022-09-22',
+      buyer_name: 'Strategic Corp',
+      tax_amount: 8.68,
+      total_amount: 49.99,
+    });
+  });
+
+  it('returns identifiers after abbreviated and foreign-language labels', () => {
+    // Act
+    const records = [
+      'Northwind Traders B.V.  Inv. No.  NW-7731',
+      'Rechnungsnr.  30064443  Kundennr.  47774',
+      'Facture n° F-889',
+      'Invoice # 12345',
+      'Invoice INV-2041 (continued)',
+    ].map((line) => extractBySchema(line, invoiceSchema)['invoice_number']);
+
+    // Assess
+    expect(records).toEqual(['NW-7731', '30064443', 'F-889', '12345', 'INV-2041']);
+  });
+
+  it('returns no value rather than a wrong one for captions that are not the field', () => {
+    // Prepare
+    const text = [
+      'TAX INVOICE',
+      '12 Main Street',
+      'Registered in England No. 08812345',
+      'VAT no. NL853129764B01 | KvK 71234567',
+      'Order Date: 1 May 2024',
+      'Hotel Details  Check In  Rooms',
+      'OYO 4189 Resort  31/12/2017  1',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess: no invoice number, tax, invoice date or seller is invented from these lines.
+    expect(record).toEqual({});
+  });
+
+  it('returns the issuer name without a title printed beside it, and from a sender line', () => {
+    // Act
+    const names = [
+      'Amazon Web Services Invoice\nInvoice Number: 1',
+      'FACTUUR.  Coolblue B.V.  Weena 664\nFactuurnummer: 1',
+      'QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen\niViveLabs Ltd.',
+    ].map((text) => extractBySchema(text, invoiceSchema)['seller_name']);
+
+    // Assess
+    expect(names).toEqual(['Amazon Web Services', 'Coolblue B.V.', 'QualityHosting AG']);
+  });
+
+  it('returns line items read cell by cell, across a page break that repeats the header', () => {
+    // Prepare
+    const text = [
+      'Pos. Item  Quantity  Unit price  Line total (EUR)',
+      '1  Hex bolts M8 x 40 mm (box of 100)  12  8.75  105.00',
+      '2  Training (hours)  7.5  86.00  645.00',
+      'Continued on page 2',
+      'Acme Ltd | Registered in England No. 08812345 | VAT Reg. No. GB 284 6610 37',
+      'Page 1 of 2',
+      '--- page 2 ---',
+      'Acme Ltd  Invoice INV-2041 (continued)',
+      'Pos. Item  Quantity  Unit price  Line total (EUR)',
+      '3  Room Charges  Rs 1939 x 1 Night  1  95.00  95.00',
+      'Subtotal  845.00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record['line_items']).toEqual([
+      { description: 'Hex bolts M8 x 40 mm (box of 100)', quantity: 12, unit_price: 8.75, amount: 105 },
+      { description: 'Training (hours)', quantity: 7.5, unit_price: 86, amount: 645 },
+      { description: 'Room Charges Rs 1939 x 1 Night', quantity: 1, unit_price: 95, amount: 95 },
+    ]);
+  });
+
+  it('returns a description without the text printed under a numeric caption', () => {
+    // Prepare
+    const text = [
+      'DESCRIPTION  RATE  AMOUNT',
+      'Room Charges  Rs 1939 x 1 Night  Rs 1939',
+      'Grand Total  Rs 1939',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record['line_items']).toEqual([{ description: 'Room Charges', amount: 1939 }]);
+  });
+});
+
 describe('Function: extractBySchema on the SROIE receipts', () => {
   const available = sroieAvailable();
   if (!available) {
