@@ -1,6 +1,6 @@
 import { jsonrepair } from 'jsonrepair';
 import type { Reason } from '../errors.ts';
-import type { JsonSchema, ParsedOutput } from './families/types.ts';
+import type { JsonSchema, ModelFamily, ParsedOutput } from './families/types.ts';
 
 export interface ExtractedValue {
   value?: Record<string, unknown>;
@@ -269,4 +269,141 @@ export function mergeChunks(parts: readonly ChunkRecord[]): {
     }
   }
   return { record, conflicts };
+}
+
+/** What one output line contributed to its document. */
+export interface ChunkOutcome {
+  record?: Record<string, unknown>;
+  reasons: Reason[];
+  warnings: string[];
+  jobId: string;
+  tokens: { input: number; output: number };
+  output?: unknown;
+}
+
+/**
+ * One output line → its chunk's outcome. Never throws: a body that does not parse becomes a
+ * reason, an errored record keeps the service's code and message.
+ */
+export function interpretOutputLine(
+  line: { modelOutput?: unknown; error?: { errorCode?: unknown; errorMessage?: unknown } },
+  family: ModelFamily,
+  schema: JsonSchema,
+  jobId: string,
+): ChunkOutcome {
+  if (line.error !== undefined && line.error !== null) {
+    const code = typeof line.error.errorCode === 'number' ? line.error.errorCode : '';
+    const message = typeof line.error.errorMessage === 'string' ? line.error.errorMessage : '';
+    return {
+      reasons: [
+        {
+          code: 'MODEL_ERROR',
+          message: `${code} ${message}`.trim() || 'the record failed without a message',
+        },
+      ],
+      warnings: [],
+      jobId,
+      tokens: { input: 0, output: 0 },
+    };
+  }
+  let parsed: ParsedOutput;
+  try {
+    parsed = family.parseResponse(line.modelOutput);
+  } catch {
+    parsed = { truncated: false, usage: { inputTokens: 0, outputTokens: 0 } };
+  }
+  const extracted = extractObject(parsed);
+  const outcome: ChunkOutcome = {
+    reasons: extracted.reasons,
+    warnings: [],
+    jobId,
+    tokens: { input: parsed.usage.inputTokens, output: parsed.usage.outputTokens },
+    output: line.modelOutput,
+  };
+  if (extracted.value) {
+    const normalized = normalizeRecord(extracted.value, schema);
+    outcome.record = normalized.record;
+    outcome.warnings = normalized.warnings;
+  }
+  return outcome;
+}
+
+export type DocumentDecision =
+  | {
+      kind: 'result';
+      record: Record<string, unknown>;
+      warnings: string[];
+      jobIds: string[];
+      tokens: { input: number; output: number };
+    }
+  | {
+      kind: 'rejected';
+      stage: 'extract' | 'validate';
+      reasons: Reason[];
+      warnings: string[];
+      jobIds: string[];
+      tokens: { input: number; output: number };
+      lastOutput?: unknown;
+    };
+
+/**
+ * A document's outcome from its chunks: every chunk must have produced a record; the merged
+ * record must validate. Exactly one of a valid record or a non-empty list of reasons.
+ */
+export function decideDocument(
+  chunks: ReadonlyMap<number, ChunkOutcome>,
+  chunkCount: number,
+  validate: (record: Record<string, unknown>) => Reason[],
+  missingNote = '',
+): DocumentDecision {
+  const reasons: Reason[] = [];
+  const warnings: string[] = [];
+  const parts: ChunkRecord[] = [];
+  const jobIds = new Set<string>();
+  const tokens = { input: 0, output: 0 };
+  let lastOutput: unknown;
+  for (let c = 0; c < chunkCount; c++) {
+    const outcome = chunks.get(c);
+    if (!outcome) {
+      reasons.push({
+        code: 'MISSING_OUTPUT',
+        message: `chunk ${c + 1}/${chunkCount} has no model output${missingNote ? ` (${missingNote})` : ''}`,
+      });
+      continue;
+    }
+    jobIds.add(outcome.jobId);
+    tokens.input += outcome.tokens.input;
+    tokens.output += outcome.tokens.output;
+    lastOutput = outcome.output ?? lastOutput;
+    warnings.push(...outcome.warnings);
+    reasons.push(...outcome.reasons);
+    if (outcome.record) parts.push({ chunk: c, record: outcome.record });
+    else if (outcome.reasons.length === 0)
+      reasons.push({ code: 'NO_JSON', message: `chunk ${c + 1}/${chunkCount} produced no record` });
+  }
+  const common = { warnings, jobIds: [...jobIds], tokens };
+  if (reasons.length > 0) {
+    return {
+      kind: 'rejected',
+      stage: 'extract',
+      reasons,
+      ...common,
+      ...(lastOutput !== undefined ? { lastOutput } : {}),
+    };
+  }
+  const merged = mergeChunks(parts);
+  warnings.push(...merged.conflicts.map((c) => `conflict ${c}`));
+  // Validate exactly what will be written: JSON has no NaN or Infinity, so judge the serialized form.
+  const record = JSON.parse(JSON.stringify(merged.record)) as Record<string, unknown>;
+  const invalid = validate(record);
+  if (invalid.length > 0) {
+    return {
+      kind: 'rejected',
+      stage: 'validate',
+      reasons: invalid,
+      ...common,
+      ...(lastOutput !== undefined ? { lastOutput } : {}),
+    };
+  }
+  return { kind: 'result', record, ...common };
 }

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { JobPlanner } from '../core/batch/planner.ts';
-import { extractObject, mergeChunks, normalizeRecord } from '../core/collect.ts';
+import { type ChunkOutcome, decideDocument, interpretOutputLine } from '../core/collect.ts';
 import { familyForModel } from '../core/families/index.ts';
 import { maxTokensFor } from '../core/families/prompt.ts';
 import { recordId } from '../core/ids.ts';
@@ -276,15 +276,6 @@ export interface JobResult {
   error?: { Error?: string; Cause?: unknown };
 }
 
-interface ChunkOutcome {
-  record?: Record<string, unknown>;
-  reasons: Reason[];
-  warnings: string[];
-  jobId: string;
-  tokens: { input: number; output: number };
-  output?: unknown;
-}
-
 export interface CollectSummary {
   runId: string;
   attempt: number;
@@ -350,42 +341,16 @@ export async function collect(
       } catch {
         continue; // a torn line belongs to no record; its record is reported missing below
       }
-      const entry = parsedLine.recordId ? entries.get(parsedLine.recordId) : undefined;
+      if (typeof parsedLine !== 'object' || parsedLine === null) continue;
+      const entry = typeof parsedLine.recordId === 'string' ? entries.get(parsedLine.recordId) : undefined;
       if (!entry) continue;
       const doc = docs.get(entry.docId);
       if (!doc || doc.chunks.has(entry.chunk)) continue;
       records++;
-      if (parsedLine.error) {
-        errorRecords++;
-        doc.chunks.set(entry.chunk, {
-          reasons: [
-            {
-              code: 'MODEL_ERROR',
-              message: `${parsedLine.error.errorCode ?? ''} ${parsedLine.error.errorMessage ?? ''}`.trim(),
-            },
-          ],
-          warnings: [],
-          jobId,
-          tokens: { input: 0, output: 0 },
-        });
-        continue;
-      }
-      const parsed = family.parseResponse(parsedLine.modelOutput);
-      tokens.input += parsed.usage.inputTokens;
-      tokens.output += parsed.usage.outputTokens;
-      const extracted = extractObject(parsed);
-      const outcome: ChunkOutcome = {
-        reasons: extracted.reasons,
-        warnings: [],
-        jobId,
-        tokens: { input: parsed.usage.inputTokens, output: parsed.usage.outputTokens },
-        output: parsedLine.modelOutput,
-      };
-      if (extracted.value) {
-        const n = normalizeRecord(extracted.value, ctx.schemas.schema(entry.type));
-        outcome.record = n.record;
-        outcome.warnings = n.warnings;
-      }
+      if (parsedLine.error) errorRecords++;
+      const outcome = interpretOutputLine(parsedLine, family, ctx.schemas.schema(entry.type), jobId);
+      tokens.input += outcome.tokens.input;
+      tokens.output += outcome.tokens.output;
       doc.chunks.set(entry.chunk, outcome);
     }
   }
@@ -394,63 +359,32 @@ export async function collect(
   let rejected = 0;
   let redrive = 0;
   for (const [docId, { entry, chunks }] of docs) {
-    const reasons: Reason[] = [];
-    const warnings: string[] = [];
-    const parts: { chunk: number; record: Record<string, unknown> }[] = [];
-    const jobIds = new Set<string>();
-    const docTokens = { input: 0, output: 0 };
-    let lastOutput: unknown;
-    for (let c = 0; c < entry.chunks; c++) {
-      const outcome = chunks.get(c);
-      if (!outcome) {
-        const msg = jobMessages.get(entry.job);
-        reasons.push({
-          code: 'MISSING_OUTPUT',
-          message: `chunk ${c + 1}/${entry.chunks} has no model output${msg ? ` (${msg})` : ''}`,
-        });
-        continue;
-      }
-      jobIds.add(outcome.jobId);
-      docTokens.input += outcome.tokens.input;
-      docTokens.output += outcome.tokens.output;
-      lastOutput = outcome.output ?? lastOutput;
-      warnings.push(...outcome.warnings);
-      reasons.push(...outcome.reasons);
-      if (outcome.record) parts.push({ chunk: c, record: outcome.record });
-    }
+    const decision = decideDocument(
+      chunks,
+      entry.chunks,
+      (r) => ctx.schemas.validate(entry.type, r),
+      jobMessages.get(entry.job),
+    );
     const source = entry.source;
     const doc = await ctx.store
       .head(keys.document(docId))
       .then((h) => (h ? readJson<DocumentRecord>(ctx, keys.document(docId)) : undefined));
     const sources = doc?.sources ?? [source.key];
-    let stage: RejectedRecord['stage'] = 'extract';
-    let record: Record<string, unknown> | undefined;
-    if (reasons.length === 0) {
-      const merged = mergeChunks(parts);
-      warnings.push(...merged.conflicts.map((c) => `conflict ${c}`));
-      const invalid = ctx.schemas.validate(entry.type, merged.record);
-      if (invalid.length > 0) {
-        stage = 'validate';
-        reasons.push(...invalid);
-      } else {
-        record = merged.record;
-      }
-    }
-    if (record) {
+    if (decision.kind === 'result') {
       const result: ResultRecord = {
         docId,
         type: entry.type,
         source,
         sources,
-        record,
+        record: decision.record,
         extraction: {
           model: plan.modelId,
           runId,
-          jobIds: [...jobIds],
-          tokens: docTokens,
+          jobIds: decision.jobIds,
+          tokens: decision.tokens,
           attempts: entry.attempt,
           chunks: entry.chunks,
-          warnings,
+          warnings: decision.warnings,
         },
       };
       await putOnce(ctx, keys.result(entry.type, docId), json(result));
@@ -459,7 +393,7 @@ export async function collect(
     } else if (entry.attempt < ctx.config.batch.maxAttempts) {
       // Another attempt can succeed: a transient error, a job that did not finish, a budget that
       // was too small, or a record the model can correct once it sees the validation errors.
-      await restage(ctx, docId, entry.attempt + 1, reasons);
+      await restage(ctx, docId, entry.attempt + 1, decision.reasons);
       redrive++;
       continue;
     } else {
@@ -468,10 +402,10 @@ export async function collect(
         type: entry.type,
         source,
         sources,
-        stage,
-        reasons,
+        stage: decision.stage,
+        reasons: decision.reasons,
         runId,
-        lastOutput,
+        ...(decision.lastOutput !== undefined ? { lastOutput: decision.lastOutput } : {}),
       };
       await putOnce(ctx, keys.rejected(docId), json(rejection));
       await updateDocument(ctx, docId, { status: 'rejected' });
@@ -534,7 +468,15 @@ export interface RunReport {
   redriven: number;
   errorRecords: number;
   tokens: { input: number; output: number };
-  jobs: { attempt: number; job: number; mode: string; status: string; jobId?: string; records: number; message?: string }[];
+  jobs: {
+    attempt: number;
+    job: number;
+    mode: string;
+    status: string;
+    jobId?: string;
+    records: number;
+    message?: string;
+  }[];
 }
 
 /** Report: `reports/<runId>.json`, the run in numbers, every attempt included. */
@@ -564,7 +506,9 @@ export async function report(
     body.attempts = attempt;
     body.records += plan.records;
     const summaryKey = keys.collectSummary(runId, attempt);
-    const c = (await ctx.store.head(summaryKey)) ? await readJson<CollectSummary>(ctx, summaryKey) : undefined;
+    const c = (await ctx.store.head(summaryKey))
+      ? await readJson<CollectSummary>(ctx, summaryKey)
+      : undefined;
     if (c) {
       body.results += c.results;
       body.rejected += c.rejected;
@@ -589,6 +533,17 @@ export async function report(
     }
   }
   await ctx.store.put(keys.report(runId), json(body));
-  ctx.log.info('reported', { runId, results: body.results, rejected: body.rejected, attempts: body.attempts });
-  return { runId, results: body.results, rejected: body.rejected, attempts: body.attempts, report: keys.report(runId) };
+  ctx.log.info('reported', {
+    runId,
+    results: body.results,
+    rejected: body.rejected,
+    attempts: body.attempts,
+  });
+  return {
+    runId,
+    results: body.results,
+    rejected: body.rejected,
+    attempts: body.attempts,
+    report: keys.report(runId),
+  };
 }
