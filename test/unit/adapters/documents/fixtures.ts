@@ -184,24 +184,4 @@ export function makePngHeader(width: number, height: number): Uint8Array {
   return bytes;
 }
 
-const normalize = (word: string): string =>
-  word
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
-
-/** Share of `expected` words (as a multiset, punctuation-insensitive) found in `actual`. */
-export function wordRecall(expected: readonly string[], actual: readonly string[]): number {
-  const bag = new Map<string, number>();
-  for (const w of actual.map(normalize).filter(Boolean)) bag.set(w, (bag.get(w) ?? 0) + 1);
-  const wanted = expected.map(normalize).filter(Boolean);
-  let hits = 0;
-  for (const w of wanted) {
-    const n = bag.get(w) ?? 0;
-    if (n > 0) {
-      hits += 1;
-      bag.set(w, n - 1);
-    }
-  }
-  return wanted.length === 0 ? 1 : hits / wanted.length;
-}
+export { wordRecall } from '../../../../src/core/ocr/metrics.ts';
