@@ -31,3 +31,17 @@ export function recordId(...parts: (string | number)[]): string {
 }
 
 export const RECORD_ID_PATTERN = /^[A-Za-z0-9]{11}$/;
+
+const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,40}$/;
+
+/**
+ * The run id of a batch execution, derived from its name. Step Functions names allow characters
+ * that S3 keys and Bedrock job names should not carry, and may be 80 long; every task maps the
+ * name the same way, so they all agree on the run's keys. Names that already fit are kept.
+ */
+export function runIdFromExecutionName(name: string): string {
+  if (RUN_ID.test(name)) return name;
+  const cleaned = name.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${cleaned.slice(0, 32) || 'run'}-${hash}`;
+}

@@ -3,7 +3,7 @@ import { JobPlanner } from '../core/batch/planner.ts';
 import { type ChunkOutcome, decideDocument, interpretOutputLine } from '../core/collect.ts';
 import { familyForModel } from '../core/families/index.ts';
 import { maxTokensFor } from '../core/families/prompt.ts';
-import { recordId } from '../core/ids.ts';
+import { recordId, runIdFromExecutionName } from '../core/ids.ts';
 import { jobIdFromArn, keys, parseS3Uri, s3Uri } from '../core/keys.ts';
 import type {
   DocumentRecord,
@@ -15,7 +15,7 @@ import type {
 import { AlreadyExistsError, type Reason } from '../errors.ts';
 import type { ObjectWriter } from '../ports.ts';
 import { json, readJson, type TaskContext } from './context.ts';
-import { updateDocument } from './ingest.ts';
+import { addSourcesToOutcome, updateDocument } from './ingest.ts';
 
 export interface JobItem {
   job: number;
@@ -79,13 +79,8 @@ async function claim(ctx: TaskContext, docId: string, runId: string): Promise<bo
  * Re-running it for the same run returns the existing plan.
  */
 export async function assemble(input: { runId: string; attempt?: number }, ctx: TaskContext): Promise<Plan> {
-  const { runId } = input;
+  const runId = runIdFromExecutionName(input.runId);
   const runAttempt = input.attempt ?? 1;
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,40}$/.test(runId)) {
-    throw new RangeError(
-      `runId "${runId}" must be 1–41 letters, digits or '-', starting with a letter or digit`,
-    );
-  }
   const planKey = keys.plan(runId, runAttempt);
   if (await ctx.store.head(planKey)) return readJson<Plan>(ctx, planKey);
 
@@ -299,7 +294,7 @@ export async function collect(
   input: { runId: string; attempt?: number; jobResults?: JobResult[] },
   ctx: TaskContext,
 ): Promise<CollectSummary> {
-  const { runId } = input;
+  const runId = runIdFromExecutionName(input.runId);
   const attempt = input.attempt ?? 1;
   const plan = await readJson<Plan>(ctx, keys.plan(runId, attempt));
   const family = familyForModel(plan.modelId, ctx.config.model.families);
@@ -388,7 +383,10 @@ export async function collect(
         },
       };
       await putOnce(ctx, keys.result(entry.type, docId), json(result));
-      await updateDocument(ctx, docId, { status: 'result' });
+      const updated = await updateDocument(ctx, docId, { status: 'result' });
+      // A key registered for these bytes while the result was being written joins it now.
+      if (updated?.sources.some((k) => !sources.includes(k)))
+        await addSourcesToOutcome(ctx, keys.result(entry.type, docId), updated.sources);
       results++;
     } else if (entry.attempt < ctx.config.batch.maxAttempts) {
       // Another attempt can succeed: a transient error, a job that did not finish, a budget that
@@ -408,7 +406,9 @@ export async function collect(
         ...(decision.lastOutput !== undefined ? { lastOutput: decision.lastOutput } : {}),
       };
       await putOnce(ctx, keys.rejected(docId), json(rejection));
-      await updateDocument(ctx, docId, { status: 'rejected' });
+      const updated = await updateDocument(ctx, docId, { status: 'rejected' });
+      if (updated?.sources.some((k) => !sources.includes(k)))
+        await addSourcesToOutcome(ctx, keys.rejected(docId), updated.sources);
       rejected++;
     }
     // The outcome is written: the staged text and the claim have done their job.
@@ -484,7 +484,7 @@ export async function report(
   input: { runId: string },
   ctx: TaskContext,
 ): Promise<{ runId: string; results: number; rejected: number; attempts: number; report: string }> {
-  const { runId } = input;
+  const runId = runIdFromExecutionName(input.runId);
   const first = await readJson<Plan>(ctx, keys.plan(runId, 1));
   const body: RunReport = {
     runId,

@@ -198,3 +198,19 @@ describe('Function: anthropic family', () => {
     );
   });
 });
+
+describe('Function: runIdFromExecutionName', () => {
+  it('keeps names that fit and maps others deterministically into [a-zA-Z0-9-], ≤ 41 chars', async () => {
+    const { runIdFromExecutionName } = await import('../../../src/core/ids.ts');
+    expect(runIdFromExecutionName('20261123T041500Z-ab12')).toBe('20261123T041500Z-ab12');
+    expect(runIdFromExecutionName('3f2b8c1e-9d4a-4b7e-8f1a-2c3d4e5f6a7b')).toBe(
+      '3f2b8c1e-9d4a-4b7e-8f1a-2c3d4e5f6a7b',
+    );
+    for (const name of ['nightly run #5 (retry)', '_x', 'ü'.repeat(80), 'a'.repeat(80)]) {
+      const id = runIdFromExecutionName(name);
+      expect(id).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,40}$/);
+      expect(runIdFromExecutionName(name)).toBe(id);
+    }
+    expect(runIdFromExecutionName('a'.repeat(80))).not.toBe(runIdFromExecutionName(`${'a'.repeat(79)}b`));
+  });
+});
