@@ -85,9 +85,63 @@ export interface PipelineResult {
   report?: RunReport;
 }
 
+/** How one document's ingest execution ended. */
+export type IngestOutcome = 'staged' | 'duplicate' | 'rejected' | 'failed';
+
+/** A batch job as the run sees it: queued, then Bedrock's statuses (or on-demand's). */
+export interface JobProgress {
+  job: number;
+  mode: string;
+  records: number;
+  attempt?: number;
+}
+
+/**
+ * What a run reports while it works, in order: `started`, per document `document` steps and one `ingest`
+ * when its execution ends; then `assembled`, `job` status changes, `collected` (per attempt), and
+ * `done`. `batch` names every batch Task state as it starts (the coarse view).
+ */
 export type ProgressEvent =
-  | { phase: 'ingest'; done: number; total: number; display: string }
+  | { phase: 'started'; runId: string; total: number }
+  | {
+      phase: 'ingest';
+      done: number;
+      total: number;
+      display: string;
+      docId: string;
+      outcome: IngestOutcome;
+    }
+  | {
+      phase: 'document';
+      display: string;
+      docId: string;
+      step: 'registered' | 'ocr' | 'chunked';
+      route?: string;
+      pages?: number;
+      chunks?: number;
+      tokens?: number;
+    }
   | { phase: 'batch'; state: string }
+  | {
+      phase: 'assembled';
+      runId: string;
+      attempt: number;
+      documents: number;
+      records: number;
+      deferred: number;
+      jobs: JobProgress[];
+    }
+  | { phase: 'job'; job: number; mode: string; status: string; attempt: number; jobId?: string }
+  | {
+      phase: 'collected';
+      attempt: number;
+      results: number;
+      rejected: number;
+      redrive: number;
+      records: number;
+      errorRecords: number;
+      tokens: { input: number; output: number };
+    }
   | { phase: 'done' };
 
 export interface PipelineOptions {
@@ -108,8 +162,14 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Upload keys are unique within a run, so two files with one name never overwrite each other. */
-function uniqueKey(type: string, name: string, used: Set<string>): string {
+/**
+ * Upload keys are unique within a run, so two files with one name never overwrite each other. A
+ * backslash, legal in a POSIX file or folder name, becomes '_': the local store refuses it in keys (it is a
+ * separator on Windows), and a file must succeed or fail on its content, never on its name.
+ */
+function uniqueKey(folder: string, fileName: string, used: Set<string>): string {
+  const type = folder.replaceAll('\\', '_');
+  const name = fileName.replaceAll('\\', '_');
   let key = keys.incoming(type, name);
   const ext = extname(name);
   for (let n = 2; used.has(key); n++)
@@ -139,6 +199,7 @@ export async function runPipeline(
     uploads.push({ input, key, docId: docIdFromSha256(sha256Hex(bytes)) });
   }
 
+  progress({ phase: 'started', runId, total: uploads.length });
   const limit = pLimit(Math.max(1, options.concurrency ?? 4));
   let done = 0;
   const ingest = await Promise.all(
@@ -150,13 +211,22 @@ export async function runPipeline(
           'detail-type': 'Object Created',
           detail: { bucket: { name: env.store.bucket }, object: { key: u.key }, reason: 'PutObject' },
         };
+        const watch = watchIngest(env.bindings.ingest, u.input.display, u.docId, progress);
         const outcome = await execute(env.definitions.ingest, event, {
-          bindings: env.bindings.ingest,
+          bindings: watch.bindings,
           executionName: `${runId}-ingest-${i}`,
           waitMs: options.waitMs ?? 100,
           retryMs: options.retryMs ?? 50,
         });
-        progress({ phase: 'ingest', done: ++done, total: uploads.length, display: u.input.display });
+        progress({
+          phase: 'ingest',
+          done: ++done,
+          total: uploads.length,
+          display: u.input.display,
+          docId: u.docId,
+          outcome:
+            outcome.status === 'SUCCEEDED' || watch.outcome() === 'rejected' ? watch.outcome() : 'failed',
+        });
         return outcome;
       }),
     ),
@@ -183,16 +253,169 @@ export async function runPipeline(
   return { runId, documents, ingest, batch, ...(report ? { report } : {}) };
 }
 
+/** Numbers read from a task's output without trusting its shape (progress must never break a run). */
+function num(value: unknown, key: string): number | undefined {
+  const v = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'number' ? v : undefined;
+}
+
+function str(value: unknown, key: string): string | undefined {
+  const v = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Watches one ingest execution through its Task bindings: the steps a document passes (registered,
+ * OCR'd, chunked) and how it ended. Only observes: inputs and outputs pass through untouched.
+ */
+function watchIngest(
+  bindings: Record<string, (input: unknown) => Promise<unknown>>,
+  display: string,
+  docId: string,
+  progress: (event: ProgressEvent) => void,
+): { bindings: Record<string, (input: unknown) => Promise<unknown>>; outcome: () => IngestOutcome } {
+  let outcome: IngestOutcome = 'failed';
+  const observe: Record<string, (output: unknown) => void> = {
+    Register: (out) => {
+      const route = str(out, 'route');
+      if (route === 'duplicate') outcome = 'duplicate';
+      if (route !== 'rejected' && route !== 'duplicate') {
+        const pages = num(out, 'pages');
+        progress({
+          phase: 'document',
+          display,
+          docId,
+          step: 'registered',
+          ...(route ? { route } : {}),
+          ...(pages !== undefined ? { pages } : {}),
+        });
+      }
+    },
+    ExtractTextLayer: () => progress({ phase: 'document', display, docId, step: 'ocr', route: 'text-layer' }),
+    GetTextractStatus: (out) => {
+      const status = str(out, 'JobStatus') ?? str(out, 'Status');
+      if (status === 'SUCCEEDED' || status === 'PARTIAL_SUCCESS')
+        progress({ phase: 'document', display, docId, step: 'ocr', route: 'ocr' });
+    },
+    Chunk: (out) => {
+      outcome = 'staged';
+      const chunks = num(out, 'chunks');
+      const tokens = num(out, 'tokens');
+      progress({
+        phase: 'document',
+        display,
+        docId,
+        step: 'chunked',
+        ...(chunks !== undefined ? { chunks } : {}),
+        ...(tokens !== undefined ? { tokens } : {}),
+      });
+    },
+    Quarantine: () => {
+      outcome = 'rejected';
+    },
+  };
+  const wrapped = Object.fromEntries(
+    Object.entries(bindings).map(([state, fn]) => [
+      state,
+      async (input: unknown) => {
+        const output = await fn(input);
+        observe[state]?.(output);
+        return output;
+      },
+    ]),
+  );
+  return { bindings: wrapped, outcome: () => outcome };
+}
+
+/**
+ * Watches the batch execution through its Task bindings: every state as it starts, the plan each
+ * Assemble writes, job status changes (CreateJob, GetJob, InvokeOnDemand) and Collect's summary.
+ */
 function wrapForProgress(
   bindings: Record<string, (input: unknown) => Promise<unknown>>,
   progress: (event: ProgressEvent) => void,
 ): Record<string, (input: unknown) => Promise<unknown>> {
+  const jobs = new Map<string, { job: number; mode: string; attempt: number }>();
+  const lastStatus = new Map<string, string>();
+  const jobStatus = (arnOrId: string, status: string, jobId?: string) => {
+    const job = jobs.get(arnOrId);
+    if (!job || lastStatus.get(arnOrId) === status) return;
+    lastStatus.set(arnOrId, status);
+    progress({ phase: 'job', ...job, status, ...(jobId ? { jobId } : {}) });
+  };
+  const jobOf = (input: unknown) => {
+    const job = input && typeof input === 'object' ? (input as Record<string, unknown>)['job'] : undefined;
+    return job && typeof job === 'object' ? job : undefined;
+  };
+  const observe: Record<string, (input: unknown, output: unknown) => void> = {
+    Assemble: (_input, plan) => {
+      const attempt = num(plan, 'attempt') ?? 1;
+      const planned = (plan as { jobs?: unknown[] } | undefined)?.jobs ?? [];
+      const items: JobProgress[] = planned.map((j) => ({
+        job: num(j, 'job') ?? 0,
+        mode: str(j, 'mode') ?? 'batch',
+        records: num(j, 'records') ?? 0,
+        attempt,
+      }));
+      for (const [i, j] of items.entries()) {
+        const name = str(planned[i], 'jobName') ?? `${attempt}-${j.job}`;
+        jobs.set(name, { job: j.job, mode: j.mode, attempt });
+      }
+      progress({
+        phase: 'assembled',
+        runId: str(plan, 'runId') ?? '',
+        attempt,
+        documents: num(plan, 'documents') ?? 0,
+        records: num(plan, 'records') ?? 0,
+        deferred: num(plan, 'deferred') ?? 0,
+        jobs: items,
+      });
+    },
+    CreateJob: (input, output) => {
+      const name = str(input, 'JobName');
+      const arn = str(output, 'JobArn');
+      const job = name ? jobs.get(name) : undefined;
+      if (job && arn) {
+        jobs.set(arn, job);
+        jobStatus(arn, 'Submitted', arn.slice(arn.lastIndexOf('/') + 1));
+      }
+    },
+    GetJob: (input, output) => {
+      const arn = str(input, 'JobIdentifier');
+      const status = str(output, 'Status');
+      if (arn && status) jobStatus(arn, status);
+    },
+    InvokeOnDemand: (input, output) => {
+      const name = str(jobOf(input), 'jobName');
+      const status = str(output, 'status');
+      if (name && status) jobStatus(name, status, str(output, 'jobId'));
+    },
+    Collect: (_input, out) => {
+      const tokens = (out as { tokens?: { input?: number; output?: number } } | undefined)?.tokens;
+      progress({
+        phase: 'collected',
+        attempt: num(out, 'attempt') ?? 1,
+        results: num(out, 'results') ?? 0,
+        rejected: num(out, 'rejected') ?? 0,
+        redrive: num(out, 'redrive') ?? 0,
+        records: num(out, 'records') ?? 0,
+        errorRecords: num(out, 'errorRecords') ?? 0,
+        tokens: { input: tokens?.input ?? 0, output: tokens?.output ?? 0 },
+      });
+    },
+  };
   return Object.fromEntries(
     Object.entries(bindings).map(([state, fn]) => [
       state,
-      (input: unknown) => {
+      async (input: unknown) => {
         progress({ phase: 'batch', state });
-        return fn(input);
+        if (state === 'InvokeOnDemand') {
+          const name = str(jobOf(input), 'jobName');
+          if (name) jobStatus(name, 'InProgress');
+        }
+        const output = await fn(input);
+        observe[state]?.(input, output);
+        return output;
       },
     ]),
   );

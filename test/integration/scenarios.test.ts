@@ -11,6 +11,15 @@ const INVOICES = join(SAMPLES, 'invoice');
 const fast = { waitMs: 5, retryMs: 0 } as const;
 
 let t: TestEnv | undefined;
+
+function first<T>(list: readonly T[]): T {
+  return required(list[0]);
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}
 afterEach(async () => {
   await t?.dispose();
   t = undefined;
@@ -20,7 +29,7 @@ describe('Scenario: ingest faults', () => {
   it('retries StartTextract through a throttling storm and still stages the document', async () => {
     t = await makeEnv({ textractFaults: { throttleStart: 3 } });
     const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
-    const ingest = run.ingest[0]!;
+    const ingest = first(run.ingest);
     const retried = eventsNamed(ingest, 'StateRetried', 'StartTextract');
     expect(retried).toHaveLength(3);
     expect(statesEntered(ingest).at(-1)).toBe('Staged');
@@ -30,7 +39,7 @@ describe('Scenario: ingest faults', () => {
   it('quarantines a document whose Textract job FAILED, with the job message as the reason', async () => {
     t = await makeEnv({ textractFaults: { failJobs: true } });
     const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
-    const states = statesEntered(run.ingest[0]!);
+    const states = statesEntered(first(run.ingest));
     expect(states.slice(-3)).toEqual(['TextractStatus', 'Quarantine', 'Rejected']);
     expect(run.documents[0]?.outcome).toBe('rejected');
     expect(run.documents[0]?.reasons?.[0]?.code).toBe('TEXTRACT_FAILED');
@@ -38,7 +47,7 @@ describe('Scenario: ingest faults', () => {
 
   it('retries a task that throws a retryable error and does not retry a terminal one', async () => {
     t = await makeEnv();
-    const chunk = t.env.bindings.ingest['Chunk']!;
+    const chunk = required(t.env.bindings.ingest['Chunk']);
     let calls = 0;
     t.env.bindings.ingest['Chunk'] = async (input) => {
       calls++;
@@ -46,8 +55,8 @@ describe('Scenario: ingest faults', () => {
       return chunk(input);
     };
     const ok = await runPipeline(t.env, await collectInputs([join(INVOICES, 'acme-invoice-2041.pdf')]), fast);
-    expect(eventsNamed(ok.ingest[0]!, 'StateRetried', 'Chunk')).toHaveLength(1);
-    expect(statesEntered(ok.ingest[0]!).at(-1)).toBe('Staged');
+    expect(eventsNamed(first(ok.ingest), 'StateRetried', 'Chunk')).toHaveLength(1);
+    expect(statesEntered(first(ok.ingest)).at(-1)).toBe('Staged');
 
     t.env.bindings.ingest['Chunk'] = async () => {
       throw new DocumentRejectedError([{ code: 'NO_TEXT', message: 'OCR found no text in the document' }]);
@@ -57,7 +66,7 @@ describe('Scenario: ingest faults', () => {
       await collectInputs([join(INVOICES, 'northwind-invoice-7731.pdf')]),
       fast,
     );
-    const ingest = bad.ingest[0]!;
+    const ingest = first(bad.ingest);
     expect(eventsNamed(ingest, 'StateRetried', 'Chunk')).toHaveLength(0);
     expect(eventsNamed(ingest, 'StateCaught', 'Chunk')).toHaveLength(1);
     expect(statesEntered(ingest).slice(-2)).toEqual(['Quarantine', 'Rejected']);
