@@ -16,8 +16,9 @@ import { extname, join } from 'node:path';
 import { MupdfReader, PageRenderer } from '../src/adapters/documents/mupdf-reader.ts';
 import { TesseractPool } from '../src/adapters/local/textract/tesseract-pool.ts';
 import { sniffMediaType } from '../src/core/documents.ts';
-import { type Block, collectBlocks } from '../src/core/ocr/linearize.ts';
+import { collectBlocks } from '../src/core/ocr/linearize.ts';
 import { wordRecall } from '../src/core/ocr/metrics.ts';
+import type { Block } from '../src/core/ocr/textract.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const CORPUS = join(ROOT, '../shared/corpora/textract');

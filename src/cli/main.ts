@@ -1,6 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { DocbatchError } from '../errors.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerEstimate } from './commands/estimate.ts';
+import { registerExecutions } from './commands/executions.ts';
+import { registerLinearize } from './commands/linearize.ts';
 import { registerRun } from './commands/run.ts';
+import { registerStartBatch } from './commands/start-batch.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerUpload } from './commands/upload.ts';
+import { registerWatch } from './commands/watch.ts';
 import { EXIT, EXIT_HELP, type Io, processIo } from './io.ts';
 
 export { EXIT, type Io } from './io.ts';
@@ -16,6 +24,14 @@ export function makeProgram(io: Io = processIo): Command {
     .showHelpAfterError('(add --help for usage and examples)');
 
   registerRun(program, io);
+  registerEstimate(program, io);
+  registerStatus(program, io);
+  registerLinearize(program, io);
+  registerConfig(program, io);
+  registerUpload(program, io);
+  registerStartBatch(program, io);
+  registerExecutions(program, io);
+  registerWatch(program, io);
   program.addHelpText('after', EXIT_HELP);
   return program;
 }
