@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AlreadyExistsError, InvalidKeyError, NotFoundError } from '../../errors.ts';
@@ -91,18 +91,18 @@ export class FsStore implements ObjectStore {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     if (options.ifNoneMatch) {
-      // O_EXCL creation is the local equivalent of S3's If-None-Match: exactly one writer wins.
-      // Writing through a temp file first keeps readers from ever seeing a partial object.
+      // The local equivalent of S3's If-None-Match: link(2) publishes the complete temp file under
+      // the key only if nothing is there (EEXIST otherwise), in one atomic step. Creating the target
+      // with O_EXCL and renaming over it would leave an empty object behind if killed in between.
       const tmp = await this.#writeTemp(body);
       try {
-        const handle = await open(target, 'wx');
-        await handle.close();
+        await link(tmp, target);
       } catch (error) {
-        await rm(tmp, { force: true });
         if (isErrno(error, 'EEXIST')) throw new AlreadyExistsError(key);
         throw error;
+      } finally {
+        await rm(tmp, { force: true });
       }
-      await rename(tmp, target);
       return;
     }
     const tmp = await this.#writeTemp(body);
