@@ -81,6 +81,8 @@ export interface PipelineResult {
   runId: string;
   documents: DocumentOutcome[];
   ingest: ExecutionOutcome[];
+  /** Runs an earlier, interrupted invocation left unfinished, completed before this run's batch. */
+  resumed: { runId: string; batch: ExecutionOutcome }[];
   batch: ExecutionOutcome;
   report?: RunReport;
 }
@@ -122,6 +124,7 @@ export type ProgressEvent =
       tokens?: number;
     }
   | { phase: 'batch'; state: string }
+  | { phase: 'resume'; runId: string }
   | {
       phase: 'assembled';
       runId: string;
@@ -232,16 +235,25 @@ export async function runPipeline(
     ),
   );
 
-  const batch = await execute(
-    env.definitions.batch,
-    {},
-    {
-      bindings: wrapForProgress(env.bindings.batch, progress),
-      executionName: runId,
-      waitMs: options.waitMs ?? 20,
-      retryMs: options.retryMs ?? 50,
-    },
-  );
+  const runBatch = (executionName: string) =>
+    execute(
+      env.definitions.batch,
+      {},
+      {
+        bindings: wrapForProgress(env.bindings.batch, progress),
+        executionName,
+        waitMs: options.waitMs ?? 20,
+        retryMs: options.retryMs ?? 50,
+      },
+    );
+  // A run killed mid-way holds claims on staged documents (or has a plan but no report): finish it
+  // first, under its own id, so its documents are neither stranded nor submitted twice.
+  const resumed: PipelineResult['resumed'] = [];
+  for (const incomplete of await incompleteRuns(env)) {
+    progress({ phase: 'resume', runId: incomplete });
+    resumed.push({ runId: incomplete, batch: await runBatch(incomplete) });
+  }
+  const batch = await runBatch(runId);
 
   const documents: DocumentOutcome[] = [];
   for (const u of uploads)
@@ -250,7 +262,7 @@ export async function runPipeline(
   if (await env.store.head(keys.report(runId)))
     report = JSON.parse(await env.store.getText(keys.report(runId))) as RunReport;
   progress({ phase: 'done' });
-  return { runId, documents, ingest, batch, ...(report ? { report } : {}) };
+  return { runId, documents, ingest, resumed, batch, ...(report ? { report } : {}) };
 }
 
 /** Numbers read from a task's output without trusting its shape (progress must never break a run). */
@@ -419,6 +431,30 @@ function wrapForProgress(
       },
     ]),
   );
+}
+
+/**
+ * Run ids an interrupted invocation left behind: a claim on a staged document, or a plan, with no
+ * report. Re-executing the batch machine under the same id finishes them: Assemble reuses the
+ * plan, job creation is idempotent by token, and outcomes are written once.
+ */
+export async function incompleteRuns(env: LocalEnvironment): Promise<string[]> {
+  const ids = new Set<string>();
+  for await (const claim of env.store.list(keys.claimsPrefix)) {
+    try {
+      const { runId } = JSON.parse(await env.store.getText(claim.key)) as { runId?: unknown };
+      if (typeof runId === 'string') ids.add(runId);
+    } catch {
+      // a claim that cannot be read names no run; Assemble will see it and decide
+    }
+  }
+  for await (const obj of env.store.list(keys.runsPrefix)) {
+    const m = /^runs\/([^/]+)\/plan\.json$/.exec(obj.key);
+    if (m?.[1]) ids.add(m[1]);
+  }
+  const open: string[] = [];
+  for (const id of [...ids].sort()) if (!(await env.store.head(keys.report(id)))) open.push(id);
+  return open;
 }
 
 /** The one outcome of a document: its result, or its rejection, or nothing (the run did not finish). */

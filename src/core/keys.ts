@@ -12,14 +12,18 @@ export const keys = {
   stagedPrefix: 'staged/',
   staged: (docId: string) => `staged/${docId}.jsonl`,
   claim: (docId: string) => `claims/${docId}.json`,
+  claimsPrefix: 'claims/',
+  runsPrefix: 'runs/',
   run: (runId: string) => `runs/${runId}/`,
   attempt: attemptPrefix,
   plan: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}plan.json`,
   collectSummary: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}collect.json`,
-  jobInputPrefix: (runId: string, attempt: number, job: number) => `${attemptPrefix(runId, attempt)}input/job-${job}/`,
+  jobInputPrefix: (runId: string, attempt: number, job: number) =>
+    `${attemptPrefix(runId, attempt)}input/job-${job}/`,
   jobInputFile: (runId: string, attempt: number, job: number, part: number) =>
     `${attemptPrefix(runId, attempt)}input/job-${job}/part-${part}.jsonl`,
-  jobIndex: (runId: string, attempt: number, job: number) => `${attemptPrefix(runId, attempt)}index/job-${job}.jsonl`,
+  jobIndex: (runId: string, attempt: number, job: number) =>
+    `${attemptPrefix(runId, attempt)}index/job-${job}.jsonl`,
   outputPrefix: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}output/`,
   result: (type: string, docId: string) => `results/${type}/${docId}.json`,
   resultsPrefix: 'results/',
