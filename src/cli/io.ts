@@ -22,7 +22,27 @@ export interface Io {
   err: (text: string) => void;
 }
 
+/**
+ * A reader that stops early (`docbatch status | head`) closes the pipe: that is the reader's
+ * choice, not a failure of ours, so the process ends quietly instead of with an EPIPE stack.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
+let guarded = false;
+
 export const processIo: Io = {
-  out: (t) => process.stdout.write(t),
+  out: (t) => {
+    if (!guarded) {
+      guarded = true;
+      endQuietlyOnClosedPipe(process.stdout);
+      endQuietlyOnClosedPipe(process.stderr);
+    }
+    process.stdout.write(t);
+  },
   err: (t) => process.stderr.write(t),
 };
