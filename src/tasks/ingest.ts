@@ -1,5 +1,11 @@
 import { chunkPages } from '../core/chunk.ts';
-import { checkLimits, sniffMediaType } from '../core/documents.ts';
+import {
+  checkIntegrity,
+  checkLimits,
+  describeContent,
+  sniffMediaType,
+  TEXTRACT_LIMITS,
+} from '../core/documents.ts';
 import { docIdFromSha256, sha256Hex } from '../core/ids.ts';
 import { keys, typeFromIncomingKey } from '../core/keys.ts';
 import { linearizePages } from '../core/ocr/linearize.ts';
@@ -22,49 +28,104 @@ export interface DocSummary {
   reasons?: Reason[];
 }
 
-/** Names that look like a document but are not one we accept, for a message a person can act on. */
-function describeUnknownBytes(bytes: Uint8Array): string {
-  const head = Buffer.from(bytes.subarray(0, 512)).toString('latin1').trimStart().toLowerCase();
-  if (head.startsWith('<!doctype html') || head.startsWith('<html')) return 'an HTML page';
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'a ZIP container (an Office document?)';
-  if (bytes[0] === 0xd0 && bytes[1] === 0xcf) return 'a legacy Office document';
-  if ([...head].every((c) => c === '\t' || c === '\n' || c === '\r' || (c >= ' ' && c <= '~')))
-    return 'plain text';
-  return 'unrecognised binary data';
-}
-
 function rejectedSummary(base: Omit<DocSummary, 'route'>, reasons: Reason[]): DocSummary {
   return { ...base, route: 'rejected', reasons };
+}
+
+/** Reads `documents/<docId>.json`, or `undefined` when the document was never registered. */
+async function readDocument(ctx: TaskContext, docId: string): Promise<DocumentRecord | undefined> {
+  try {
+    return await readJson<DocumentRecord>(ctx, keys.document(docId));
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A document needs no more ingest when it is staged or its outcome object exists. A status of
+ * result/rejected without its object means a writer died between the two writes: not settled.
+ */
+async function isSettled(ctx: TaskContext, doc: DocumentRecord): Promise<boolean> {
+  if (doc.status === 'staged') return true;
+  const outcome = outcomeKey(doc);
+  return outcome !== undefined && (await ctx.store.head(outcome)) !== undefined;
+}
+
+/** The outcome object of a document that has one, by its status. */
+function outcomeKey(doc: DocumentRecord): string | undefined {
+  if (doc.status === 'result') return keys.result(doc.type, doc.docId);
+  if (doc.status === 'rejected') return keys.rejected(doc.docId);
+  return undefined;
+}
+
+const union = (a: readonly string[], b: readonly string[]) => [...a, ...b.filter((k) => !a.includes(k))];
+
+/**
+ * Adds keys to the `sources` of an outcome already written (`results/…` or `rejected/…`), so the
+ * outcome lists every key its bytes arrived under, including one that arrived after it was
+ * written. Writes nothing when every key is there already; returns whether it wrote.
+ */
+export async function addSourcesToOutcome(
+  ctx: TaskContext,
+  key: string,
+  sources: readonly string[],
+): Promise<boolean> {
+  let outcome: { sources?: string[] };
+  try {
+    outcome = await readJson<{ sources?: string[] }>(ctx, key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+  const merged = union(outcome.sources ?? [], sources);
+  if (merged.length === (outcome.sources ?? []).length) return false;
+  await ctx.store.put(key, json({ ...outcome, sources: merged }));
+  return true;
+}
+
+/**
+ * Records that `key` carries the bytes of an already registered document: in
+ * `documents/<docId>.json` and, when the document has its outcome, in the outcome too. A key
+ * already listed costs reads only (a re-delivered event or a re-upload writes nothing).
+ */
+async function addSource(ctx: TaskContext, docId: string, key: string): Promise<DocumentRecord | undefined> {
+  const doc = await updateDocument(ctx, docId, {}, [key]);
+  const outcome = doc && outcomeKey(doc);
+  if (doc && outcome) await addSourcesToOutcome(ctx, outcome, doc.sources);
+  return doc;
 }
 
 /**
  * Register: hash, sniff and inspect the upload before anything is spent on it, record it under
  * `documents/`, and choose the route. Re-delivered events and re-uploads of the same bytes end
- * here as duplicates.
+ * here as duplicates (their key added to the document's sources).
  */
 export async function register(
   input: { bucket: string; key: string },
   ctx: TaskContext,
 ): Promise<DocSummary> {
   const { key } = input;
-  const bytes = await ctx.store.get(key);
-  const sha256 = sha256Hex(bytes);
-  const docId = docIdFromSha256(sha256);
   const type = typeFromIncomingKey(key) ?? '';
-  const base = { docId, type, bucket: input.bucket, source: { key, sha256 } };
-  const now = ctx.clock.now().toISOString();
 
-  const existing = await ctx.store.head(keys.document(docId));
+  // An object beyond the largest size Textract takes is refused from its size alone: hashing a
+  // multi-gigabyte upload would only exhaust the function's memory. Its id comes from its key.
+  const object = await ctx.store.head(key);
+  const oversized = object !== undefined && object.size > TEXTRACT_LIMITS.maxPdfTiffBytes;
+  const bytes = oversized ? new Uint8Array() : await ctx.store.get(key);
+  const sha256 = oversized ? '' : sha256Hex(bytes);
+  const docId = docIdFromSha256(oversized ? sha256Hex(`key:${key}`) : sha256);
+  let base = { docId, type, bucket: input.bucket, source: { key, sha256 } };
+
+  const existing = await readDocument(ctx, docId);
   if (existing) {
-    const doc = await readJson<DocumentRecord>(ctx, keys.document(docId));
-    if (!doc.sources.includes(key)) {
-      doc.sources.push(key);
-      doc.updatedAt = now;
-      await ctx.store.put(keys.document(docId), json(doc));
-    }
-    // A document still 'registered' never got past ingest (a crash, a failed OCR retry): carry on.
-    if (doc.status !== 'registered')
-      return { ...base, type: doc.type, source: doc.source, route: 'duplicate' };
+    const doc = (await addSource(ctx, docId, key)) ?? existing;
+    if (await isSettled(ctx, doc)) return { ...base, type: doc.type, source: doc.source, route: 'duplicate' };
+    // Not settled: another execution for these bytes is under way, or one died mid-way (a crash,
+    // a failed OCR retry). Carry on as the document's first upload, so every later step sends
+    // the same request (Textract's ClientRequestToken = docId must come with the same object, or
+    // Textract refuses it) and converges on the same job and staged text.
+    base = { ...base, type: doc.type, source: doc.source };
   }
 
   const reasons: Reason[] = [];
@@ -79,6 +140,13 @@ export async function register(
       message: `no schema for document type "${type}"; known types: ${ctx.schemas.types().join(', ')}`,
     });
   }
+  if (oversized) {
+    reasons.push({
+      code: 'TOO_LARGE',
+      message: `${object?.size} bytes exceeds the ${TEXTRACT_LIMITS.maxPdfTiffBytes}-byte limit of any accepted document type; it was not read`,
+    });
+    return rejectedSummary(base, reasons);
+  }
   if (bytes.byteLength === 0) {
     reasons.push({ code: 'EMPTY', message: 'the file is empty (0 bytes)' });
     return rejectedSummary(base, reasons);
@@ -87,7 +155,7 @@ export async function register(
   if (!mediaType) {
     reasons.push({
       code: 'UNSUPPORTED_MEDIA_TYPE',
-      message: `the content is ${describeUnknownBytes(bytes)}, not a PDF, PNG, JPEG or TIFF`,
+      message: `the content is ${describeContent(bytes)}, not a PDF, PNG, JPEG or TIFF`,
     });
     return rejectedSummary(base, reasons);
   }
@@ -96,10 +164,14 @@ export async function register(
     info = await ctx.reader.inspect(bytes, mediaType);
   } catch (error) {
     if (error instanceof DocumentRejectedError)
-      return rejectedSummary({ ...base, mediaType }, [...reasons, ...error.reasons]);
+      return rejectedSummary({ ...base, mediaType }, [
+        ...reasons,
+        ...error.reasons,
+        ...checkIntegrity(bytes, mediaType),
+      ]);
     throw error;
   }
-  reasons.push(...checkLimits(bytes.byteLength, info));
+  reasons.push(...checkIntegrity(bytes, mediaType), ...checkLimits(bytes.byteLength, info));
   const textPages = info.textLayer.filter(Boolean).length;
   const allText = mediaType === 'application/pdf' && info.pages > 0 && textPages === info.pages;
   const mode = ctx.config.ocr.textLayer;
@@ -112,26 +184,33 @@ export async function register(
   const summary = { ...base, mediaType, pages: info.pages };
   if (reasons.length > 0) return rejectedSummary(summary, reasons);
 
-  const doc: DocumentRecord = {
-    docId,
-    type,
-    source: base.source,
-    sources: [key],
-    size: bytes.byteLength,
-    mediaType,
-    pages: info.pages,
-    textLayerPages: textPages,
-    status: 'registered',
-    registeredAt: now,
-    updatedAt: now,
-  };
   if (!existing) {
+    const now = ctx.clock.now().toISOString();
+    const doc: DocumentRecord = {
+      docId,
+      type,
+      source: base.source,
+      sources: [key],
+      size: bytes.byteLength,
+      mediaType,
+      pages: info.pages,
+      textLayerPages: textPages,
+      status: 'registered',
+      registeredAt: now,
+      updatedAt: now,
+    };
     try {
       await ctx.store.put(keys.document(docId), json(doc), { ifNoneMatch: true });
     } catch (error) {
-      // Another execution registered the same bytes a moment ago: it owns the document.
-      if (error instanceof AlreadyExistsError) return { ...summary, route: 'duplicate' };
-      throw error;
+      if (!(error instanceof AlreadyExistsError)) throw error;
+      // Another execution registered the same bytes a moment ago (the same event delivered twice,
+      // or the same file under another name): it owns the document; this key joins its sources.
+      const winner = await addSource(ctx, docId, key);
+      return {
+        ...summary,
+        ...(winner ? { type: winner.type, source: winner.source } : {}),
+        route: 'duplicate',
+      };
     }
   }
   return { ...summary, route: allText && mode !== 'never' ? 'text-layer' : 'ocr' };
@@ -196,6 +275,13 @@ export async function chunk(
     throw new DocumentRejectedError([{ code: 'NO_TEXT', message: 'OCR found no text in the document' }]);
   }
   const chunks = chunkPages(pages, ctx.config.chunk.maxTokens);
+  const tokens = chunks.reduce((n, c) => n + c.tokens, 0);
+  const doc = await readDocument(ctx, input.docId);
+  if (doc && doc.status !== 'registered') {
+    // Another execution for the same bytes (an event delivered twice) staged the document first,
+    // and a batch may already have taken it: staging it again would submit it twice.
+    return { docId: input.docId, chunks: chunks.length, tokens };
+  }
   const lines = chunks.map((c) => {
     const staged: StagedChunk = {
       docId: input.docId,
@@ -212,23 +298,34 @@ export async function chunk(
   });
   await ctx.store.put(keys.staged(input.docId), `${lines.join('\n')}\n`);
   await updateDocument(ctx, input.docId, { status: 'staged' });
-  return { docId: input.docId, chunks: chunks.length, tokens: chunks.reduce((n, c) => n + c.tokens, 0) };
+  return { docId: input.docId, chunks: chunks.length, tokens };
 }
 
+/**
+ * Applies `patch` to `documents/<docId>.json` and adds `addSources` to its sources; returns the
+ * record as written, or `undefined` when the document was never registered. Writes nothing when
+ * nothing changes, so a repeated step leaves the object (and its timestamp) alone.
+ *
+ * A read-modify-write: two writers racing on one document can lose an update. The writers are few
+ * (Register adding a key, each stage setting the status) and mostly ordered by the state machines;
+ * the outcome files re-check `sources` after writing (see `addSourcesToOutcome`).
+ */
 export async function updateDocument(
   ctx: TaskContext,
   docId: string,
   patch: Partial<DocumentRecord>,
-): Promise<void> {
-  try {
-    const doc = await readJson<DocumentRecord>(ctx, keys.document(docId));
-    await ctx.store.put(
-      keys.document(docId),
-      json({ ...doc, ...patch, updatedAt: ctx.clock.now().toISOString() }),
-    );
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-  }
+  addSources: readonly string[] = [],
+): Promise<DocumentRecord | undefined> {
+  const doc = await readDocument(ctx, docId);
+  if (!doc) return undefined;
+  const sources = union(doc.sources, addSources);
+  const changed =
+    sources.length !== doc.sources.length ||
+    Object.entries(patch).some(([k, v]) => (doc as unknown as Record<string, unknown>)[k] !== v);
+  if (!changed) return doc;
+  const updated: DocumentRecord = { ...doc, ...patch, sources, updatedAt: ctx.clock.now().toISOString() };
+  await ctx.store.put(keys.document(docId), json(updated));
+  return updated;
 }
 
 interface QuarantineInput extends Partial<DocSummary> {
@@ -259,11 +356,11 @@ export async function quarantine(
 ): Promise<{ docId: string; reasons: Reason[] }> {
   const key = input.source?.key ?? input.detail?.object?.key ?? '';
   let sha256 = input.source?.sha256;
-  if (!sha256) {
+  if (sha256 === undefined) {
     try {
       sha256 = sha256Hex(await ctx.store.get(key));
     } catch {
-      // unreadable or missing object: trace it by its key instead
+      // unreadable or missing object, or a key the store refuses: trace it by its key instead
       sha256 = '';
     }
   }
@@ -291,11 +388,43 @@ export async function quarantine(
   }
   if (reasons.length === 0) reasons.push({ code: 'UNKNOWN', message: 'ingest ended without a reason' });
   const type = input.type || typeFromIncomingKey(key) || '';
+  const source = { key, sha256 };
+  const now = ctx.clock.now().toISOString();
+
+  const registered = await readDocument(ctx, docId);
+  if (registered && (registered.status === 'staged' || registered.status === 'result')) {
+    // Another execution for the same bytes got the document further (an event delivered twice
+    // whose copies ended differently): it keeps its one outcome, and this failure adds none.
+    await addSource(ctx, docId, key);
+    return { docId, reasons };
+  }
+  // The document record first, so that a second name for the same bytes quarantined at the same
+  // moment finds it and joins its sources instead of writing its own.
+  let doc = await updateDocument(ctx, docId, { status: 'rejected' }, [key]);
+  if (!doc) {
+    const fresh: DocumentRecord = {
+      docId,
+      type,
+      source,
+      sources: [key],
+      size: 0,
+      status: 'rejected',
+      registeredAt: now,
+      updatedAt: now,
+    };
+    try {
+      await ctx.store.put(keys.document(docId), json(fresh), { ifNoneMatch: true });
+      doc = fresh;
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+      doc = (await updateDocument(ctx, docId, { status: 'rejected' }, [key])) ?? fresh;
+    }
+  }
   const rejection: RejectedRecord = {
     docId,
     type,
-    source: { key, sha256 },
-    sources: [key],
+    source,
+    sources: union([key], doc.sources),
     stage: 'ingest',
     reasons,
   };
@@ -303,21 +432,8 @@ export async function quarantine(
     await ctx.store.put(keys.rejected(docId), json(rejection), { ifNoneMatch: true });
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
-  }
-  const now = ctx.clock.now().toISOString();
-  if (await ctx.store.head(keys.document(docId))) await updateDocument(ctx, docId, { status: 'rejected' });
-  else {
-    const doc: DocumentRecord = {
-      docId,
-      type,
-      source: { key, sha256 },
-      sources: [key],
-      size: 0,
-      status: 'rejected',
-      registeredAt: now,
-      updatedAt: now,
-    };
-    await ctx.store.put(keys.document(docId), json(doc));
+    // Rejected already (an event delivered twice, or the same bytes under another name).
+    await addSourcesToOutcome(ctx, keys.rejected(docId), rejection.sources);
   }
   return { docId, reasons };
 }

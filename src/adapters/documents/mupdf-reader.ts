@@ -101,6 +101,16 @@ function nativeImage(page: mupdf.Page): NativeImage | undefined {
   return found;
 }
 
+/**
+ * The walker hands every character a new Font wrapper holding a reference on the page's font, freed
+ * only when the garbage collector finalizes the wrapper. Under load that lags far behind: a 10,000
+ * document run kept about 140 MB of mupdf's heap alive through them. Nothing here uses the font, so
+ * each reference is dropped at once.
+ */
+function releaseFont(font: mupdf.Font): void {
+  font.destroy();
+}
+
 interface TextStats {
   alnum: number;
   nonSpace: number;
@@ -117,7 +127,8 @@ function textStats(page: mupdf.Page): TextStats {
   const stext = page.toStructuredText('preserve-images');
   try {
     stext.walk({
-      onChar(c: string) {
+      onChar(c: string, _origin: mupdf.Point, font: mupdf.Font) {
+        releaseFont(font);
         if (/\s/u.test(c)) return;
         stats.nonSpace += 1;
         if (c === '\uFFFD') stats.replacement += 1;
@@ -164,7 +175,8 @@ function textLines(page: mupdf.Page): PositionedLine[] {
       beginLine() {
         words = [];
       },
-      onChar(c: string, _origin: mupdf.Point, _font: mupdf.Font, _size: number, quad: mupdf.Quad) {
+      onChar(c: string, _origin: mupdf.Point, font: mupdf.Font, _size: number, quad: mupdf.Quad) {
+        releaseFont(font);
         if (/\s/u.test(c)) {
           endWord();
           return;
@@ -345,6 +357,11 @@ export class MupdfReader implements DocumentReader {
         };
       }
       const pages = countPages(doc, mediaType);
+      if (pages > TEXTRACT_LIMITS.maxPages) {
+        // Refused for its page count whatever its pages hold: reading thousands of them (or a page
+        // tree claiming millions) would only spend time. No per-page facts are gathered.
+        return { mediaType, pages, encrypted: false, pixelSizes: [], textLayer: [] };
+      }
       const pixelSizes: DocumentInfo['pixelSizes'] = [];
       const textLayer: boolean[] = [];
       for (let i = 0; i < pages; i++) {

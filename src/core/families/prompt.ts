@@ -18,9 +18,13 @@ export function toolName(type: string): string {
   return `record_${type.replace(/[^a-zA-Z0-9_-]/g, '_')}`.slice(0, 64);
 }
 
-/** Keeps the document inside its delimiters even if its text contains the closing tag. */
+/**
+ * Keeps the document inside its delimiters even if its text contains the closing tag, in any case
+ * and however spaced (`</document>`, `</DOCUMENT >`, `< /document>`): a model reading tags loosely
+ * must find no way out, so the slash of every such tag is escaped.
+ */
 function escapeDocument(text: string): string {
-  return text.replace(/<\/document>/gi, '<\\/document>');
+  return text.replace(/<(\s*)\/(\s*document)(?![\w-])/gi, '<$1\\/$2');
 }
 
 export function userMessage(request: ExtractionRequest): string {
