@@ -37,7 +37,11 @@
  *   German and French forms) are skipped unless the property's own labels use that word;
  *   long bare integers (`KvK 71234567`) are ids, never amounts; for a total-like property,
  *   "incl. tax" and "rounded" lines rank higher, tax-summary sections lower, and an amount
- *   equal to cash paid minus change wins; among equals the last one printed wins.
+ *   equal to cash paid minus change wins; among equals the last one printed wins. A lone
+ *   currency marker or `:` cell between label and amount is part of the value (`TOTAL  :  RM
+ *   39.80`). With no labelled total: subtotal plus the charge lines under it when an amount
+ *   below confirms the sum, else cash paid minus change. A bare integer (`1500`) whose digits
+ *   are printed elsewhere as an amount with cents (`15.00`) is that amount (OCR lost the point).
  * - strings → the labelled value, more specific (multi-word) labels first. Identifier
  *   properties (labels or name with number/no/#/id/ref) take one token carrying a digit and
  *   nothing after it but an aside (`INV-2041 (continued)`); their bare captions (`No.`, `#`,
@@ -68,6 +72,7 @@ import {
   detectCurrency,
   findAmounts,
   findDates,
+  isCurrencyMarker,
   labelPattern,
   labelWords,
   markerToCode,
@@ -314,13 +319,19 @@ function cellHasHit(cell: Cell, lineHits: readonly Hit[]): boolean {
 /**
  * The value cells following a label's cell on its row: the run of cells carrying a digit
  * (`Total  1  278.61  40.39  319.00`), up to the first key cell — a caption without digits or
- * one holding another label — which starts the next pair of a merged row.
+ * one holding another label — which starts the next pair of a merged row. Receipts print the
+ * separator and the currency as cells of their own (`TOTAL  :  RM  39.80`): a cell of bare
+ * separators is stepped over, and a lone currency marker belongs to the amount after it.
  */
 function followingValues(place: Place, lineHits: readonly Hit[]): string {
   const out: string[] = [];
   for (let k = place.index + 1; k < place.cells.length; k++) {
     const c = place.cells[k];
-    if (!c || c.text === '') continue;
+    if (!c || c.text === '' || /^[:=\-–.|]+$/.test(c.text)) continue;
+    if (isCurrencyMarker(c.text)) {
+      out.push(c.text);
+      continue;
+    }
     if (isKeyCell(c.text) || cellHasHit(c, lineHits)) break;
     out.push(c.text);
   }
@@ -503,6 +514,8 @@ interface NumberCandidate {
   value: number;
   line: number;
   score: number;
+  /** Printed with decimals or a currency marker. */
+  monetary: boolean;
 }
 
 function pickToken(tokens: readonly AmountToken[], f: Field): AmountToken | undefined {
@@ -583,6 +596,48 @@ function payment(doc: Doc): { expected?: number; paidLine?: number } {
   return { expected: Math.round((paid.value - change) * 100) / 100, paidLine: paid.line };
 }
 
+// Lines added to a subtotal on the way to the total: taxes, service charges, rounding.
+const CHARGE_WORDS = new Set([...TAX_WORDS, 'service', 'charge', 'charges', 'rounding', 'round', 'adj']);
+
+/** The last amount with decimals of a line, or the one opening the line under a label alone. */
+function lineAmount(doc: Doc, i: number): number | undefined {
+  const amounts = findAmounts(doc.lines[i] ?? '', doc.ctx).filter((a) => a.monetary);
+  if (amounts.length > 0) return amounts[amounts.length - 1]?.value;
+  const at = nextContentLine(doc, i);
+  return at === undefined ? undefined : leadingAmount(doc, doc.lines[at] ?? '')?.value;
+}
+
+/**
+ * A total printed without a readable label: the subtotal plus the tax, service-charge and
+ * rounding lines printed right under it (`SUB TOTAL 68.87`, `SERVICE CHARGE 0.00`, `GST 6%
+ * 4.13`), confirmed by an amount equal to that sum within the next few lines (`TO : RM 73.00`).
+ * Unconfirmed sums are never returned: a missed charge line would make them wrong.
+ */
+function summedTotal(doc: Doc): number | undefined {
+  const start = doc.lines.findIndex((l) => {
+    const ws = words(l);
+    return ws.includes('subtotal') || ws.some((w, k) => w === 'sub' && ws[k + 1] === 'total');
+  });
+  if (start < 0) return undefined;
+  let sum = lineAmount(doc, start);
+  if (sum === undefined) return undefined;
+  let i = start + 1;
+  for (; i < doc.lines.length; i++) {
+    const ws = words(doc.lines[i] ?? '');
+    // `TOTAL TAX 1.56` is a charge; `TOTAL 27.55` ends the run.
+    if (!ws.some((w) => CHARGE_WORDS.has(w))) break;
+    const value = lineAmount(doc, i);
+    if (value === undefined) break;
+    sum += value;
+  }
+  const total = Math.round(sum * 100) / 100;
+  for (let j = i; j < Math.min(doc.lines.length, i + 3); j++) {
+    if (findAmounts(doc.lines[j] ?? '', doc.ctx).some((a) => a.monetary && Math.abs(a.value - total) < 0.005))
+      return total;
+  }
+  return undefined;
+}
+
 function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | undefined {
   const totalLike = isTotalLike(f);
   const summaryAt = doc.lines.findIndex((l) =>
@@ -620,10 +675,18 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
       if (totalLike && ws.some((w) => w === 'rounded' || w === 'round')) score += 2;
       if (summaryAt >= 0 && i > summaryAt) score -= 8;
       if (findAmounts(rest, doc.ctx).filter((t) => t.monetary).length > 1) score -= 3;
-      candidates.push({ value: token.value, line: i, score });
+      candidates.push({ value: token.value, line: i, score, monetary: token.monetary });
     }
   });
-  if (candidates.length === 0) return undefined;
+  if (candidates.length === 0) {
+    // No labelled total (a label lost to the print or to OCR: `TO  :  RM  73.00`): the
+    // subtotal plus the charges under it, when an amount printed below equals that sum; else
+    // what the customer handed over minus the change handed back. Both need two printed
+    // amounts that agree: a payment alone may be a round note larger than the total.
+    if (!totalLike) return undefined;
+    const value = summedTotal(doc) ?? payment(doc).expected;
+    return value !== undefined && value > 0 && withinBounds(value, f.schema, f.kind) ? value : undefined;
+  }
   let expected: number | undefined;
   let paidLine: number | undefined;
   if (totalLike) {
@@ -649,7 +712,22 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
       }
     }
   }
-  return best.value;
+  return f.kind === 'number' && !best.monetary ? lostDecimalPoint(doc, best.value) : best.value;
+}
+
+/**
+ * A bare integer read where amounts have cents (`Total Incl. GST  RM 1500`, OCR having lost
+ * the point of `15.00`): when the same digits are printed elsewhere in the document as an
+ * amount with two decimals (`15.00`), that amount is what the line says. Without such a
+ * witness the integer stands as read.
+ */
+function lostDecimalPoint(doc: Doc, value: number): number {
+  if (!Number.isInteger(value) || value < 100) return value;
+  const cents = value / 100;
+  const witnessed = doc.lines.some((l) =>
+    findAmounts(l, doc.ctx).some((a) => a.monetary && Math.abs(a.value - cents) < 0.005),
+  );
+  return witnessed ? cents : value;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,6 +80,15 @@ const CURRENCY_MARKERS = [
   '₺',
 ];
 const CURRENCY_RE = CURRENCY_MARKERS.join('|');
+const CURRENCY_ONLY_RE = new RegExp(`^(?:${CURRENCY_RE})$`, 'iu');
+
+/**
+ * A cell holding nothing but a currency marker (`RM`, `USD`, `€`, `Rs.`): the unit of the
+ * amount printed in the next cell (`TOTAL  RM  39.80`), never a caption of its own.
+ */
+export function isCurrencyMarker(text: string): boolean {
+  return CURRENCY_ONLY_RE.test(text.trim());
+}
 // Markers printed after the amount (`12,50 €`, `100 kr`).
 const TRAILING_CURRENCY_RE = [
   '€',
@@ -104,15 +113,19 @@ const TRAILING_CURRENCY_RE = [
 // A number as printed on documents: digits with optional grouping and decimal separators.
 // The look-behind refuses digits glued to letters, slashes, colons or other digits (ids,
 // dates, times, phone numbers); a sign may sit before the currency marker or the digits,
-// and accounting receipts print negatives as a trailing minus (`12.00-`).
+// and accounting receipts print negatives as a trailing minus (`12.00-`). OCR of thermal
+// receipts often splits the cents off with a space (`39. 80`): a dot, one space and exactly
+// two digits ending the text or followed by a gap or a non-letter still read as one amount,
+// never before a word (`1. 12 APPLES` is a list number and a quantity). A number glued to a
+// dot and a letter is part of an abbreviation or an id (`D.I.Y.` misread as `0.7.Y.`).
 const AMOUNT_RE = new RegExp(
   String.raw`(?<![\p{L}\p{N}.,/\-–]|\p{N}:)` +
     String.raw`(?<sign>[-−–]\s?)?` +
     String.raw`(?:(?<cur>${CURRENCY_RE})\s?(?<sign2>[-−–]\s?)?)?` +
-    String.raw`(?<num>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?)` +
+    String.raw`(?<num>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,3})?|\d+\. \d{2}(?=\s*$|\s{2,}|\s[^\p{L}\s])|\d+(?:[.,]\d{1,3})?)` +
     String.raw`(?<trail>-(?![\p{N}\p{L}]))?` +
     String.raw`(?:\s?(?<cur2>${TRAILING_CURRENCY_RE})(?![\p{L}]))?` +
-    String.raw`(?![\p{N}/:]|[.,]\p{N}|[-–]\p{N}|\s?%|\p{L}{2})`,
+    String.raw`(?![\p{N}/:]|[.,]\p{N}|[.,]\p{L}|[-–]\p{N}|\s?%|\p{L}{2})`,
   'gu',
 );
 
@@ -164,7 +177,7 @@ export function findAmounts(s: string, ctx: DocContext): AmountToken[] {
     const negative = Boolean(g['sign'] || g['sign2'] || g['trail']);
     const cur = g['cur'] ?? g['cur2'];
     const hasDecimals =
-      /[.,]\d{1,2}$/.test(num) || (/[.,]\d{3}$/.test(num) && value < 1000 && !/[.,]\d{3}[.,]/.test(num));
+      /[.,] ?\d{1,2}$/.test(num) || (/[.,]\d{3}$/.test(num) && value < 1000 && !/[.,]\d{3}[.,]/.test(num));
     const token: AmountToken = {
       value: negative ? -value : value,
       start: m.index,

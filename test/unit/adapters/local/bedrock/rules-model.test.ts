@@ -104,6 +104,24 @@ describe('Function: findAmounts', () => {
     expect(amounts[0]?.value).toBe(1234.5);
   });
 
+  it('returns an amount whose cents OCR split off with a space, but not a list number before a word', () => {
+    // Act
+    const split = findAmounts('TOTAL : RM 39. 80', EU);
+    const listed = findAmounts('1. 12 APPLES', EU);
+
+    // Assess
+    expect(split.map((a) => [a.value, a.monetary])).toEqual([[39.8, true]]);
+    expect(listed.filter((a) => a.monetary)).toEqual([]);
+  });
+
+  it('returns no amount inside an abbreviation with dots (D.I.Y. read as 0.7.Y.)', () => {
+    // Act
+    const amounts = findAmounts('MR 0.7.Y. (M) SDN BHD', EU);
+
+    // Assess
+    expect(amounts).toEqual([]);
+  });
+
   it('returns no amounts inside dates, times, percentages and phone numbers', () => {
     // Act
     const amounts = findAmounts('25/12/2018 8:13:39 6% TEL:07-3507405 NO.53', EU);
@@ -482,6 +500,103 @@ describe('Function: extractBySchema on rows of cells', () => {
 
     // Assess
     expect(record['line_items']).toEqual([{ description: 'Room Charges', amount: 1939 }]);
+  });
+});
+
+describe('Function: extractBySchema on receipt totals', () => {
+  const head = [
+    'LIGHTROOM GALLERY SDN BHD',
+    'NO: 28, JALAN ASTANA 1C,',
+    '41050 KLANG SELANGOR',
+    'BILL DATE : 20/11/2017',
+  ];
+
+  it.each([['TOTAL :  RM  39.80'], ['TOTAL  RM  39.80'], ['TOTAL  :  39.80'], ['TOTAL :  39.80']])(
+    'returns the total of %s, its separator and currency printed as cells of their own',
+    (line) => {
+      // Act
+      const record = extractBySchema(
+        [...head, 'SUB TOTAL  :  RM  37.55', line, 'CASH :  RM  50.00'].join('\n'),
+        receiptSchema,
+      );
+
+      // Assess
+      expect(record['total']).toBe(39.8);
+    },
+  );
+
+  it('returns the total above a GST summary whose TOTAL row holds the tax', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'SUB-TOTAL (EX)  :  26.00',
+      'TOTAL TAX  :  1.56',
+      'TOTAL  :  27.55',
+      'CASH  :  27.55',
+      'GST SUMMARY',
+      'SR  6.00  26.00  1.56',
+      'TOTAL:  26.00  1.56',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(27.55);
+  });
+
+  it('returns subtotal plus charges as the total when an amount under them confirms the sum', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'SUB TOTAL  :  RM  68.87',
+      'SERVICE CHARGE  :  RM  0.00',
+      'GST/TAX 6%  :  RM  4.13',
+      'TO  :  RM  73.00',
+      'CA  :  RM  73.00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(73);
+  });
+
+  it('returns no total from an unconfirmed sum', () => {
+    // Prepare
+    const text = [...head, 'SUB TOTAL  :  RM  68.87', 'GST/TAX 6%  :  RM  4.13', 'THANK YOU'].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBeUndefined();
+  });
+
+  it('returns cash paid minus change as the total when no total label is readable', () => {
+    // Prepare
+    const text = [...head, 'T0TL  RM 32.70', 'CASH  RM 50.00', 'CHANGE  RM 17.30'].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(32.7);
+  });
+
+  it('returns the amount with cents for a bare integer total only when that amount is printed elsewhere', () => {
+    // Prepare
+    const witnessed = [...head, '1  15.00  0  15.00 ZR', 'Total Incl. GST  Ry 1500'].join('\n');
+    const alone = [...head, 'Total Incl. GST  1500'].join('\n');
+
+    // Act
+    const repaired = extractBySchema(witnessed, receiptSchema);
+    const kept = extractBySchema(alone, receiptSchema);
+
+    // Assess
+    expect(repaired['total']).toBe(15);
+    expect(kept['total']).toBe(1500);
   });
 });
 
