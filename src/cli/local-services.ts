@@ -50,6 +50,8 @@ export function createLocalServices(
   const sdk: Record<string, Binding> = {
     'textract:startDocumentTextDetection': (input) => textract.startDocumentTextDetection(input as never),
     'textract:getDocumentTextDetection': (input) => textract.getDocumentTextDetection(input as never),
+    'textract:startDocumentAnalysis': (input) => textract.startDocumentAnalysis(input as never),
+    'textract:getDocumentAnalysis': (input) => textract.getDocumentAnalysis(input as never),
     'bedrock:createModelInvocationJob': (input) => bedrock.createModelInvocationJob(input as never),
     'bedrock:getModelInvocationJob': (input) => bedrock.getModelInvocationJob(input as never),
     'bedrock:stopModelInvocationJob': (input) => bedrock.stopModelInvocationJob(input as never),

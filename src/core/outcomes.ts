@@ -20,6 +20,10 @@ export interface DocumentRecord {
   registeredAt: string;
   updatedAt: string;
   runId?: string;
+  /** The OCR job's final status (PARTIAL_SUCCESS when Textract could not read some pages). */
+  ocrStatus?: string;
+  /** Textract's warnings, by code, with the pages they concern. */
+  ocrWarnings?: { code: string; pages: number[] }[];
 }
 
 export interface ResultRecord {

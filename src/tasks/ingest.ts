@@ -1,3 +1,4 @@
+import { textractFeaturesFor } from '../config.ts';
 import { chunkPages } from '../core/chunk.ts';
 import {
   checkIntegrity,
@@ -26,6 +27,8 @@ export interface DocSummary {
   pages?: number;
   route: Route;
   reasons?: Reason[];
+  /** Textract AnalyzeDocument features for this type (config `ocr.textractFeatures`); none → text detection. */
+  features?: string[];
 }
 
 function rejectedSummary(base: Omit<DocSummary, 'route'>, reasons: Reason[]): DocSummary {
@@ -213,7 +216,8 @@ export async function register(
       };
     }
   }
-  return { ...summary, route: allText && mode !== 'never' ? 'text-layer' : 'ocr' };
+  if (allText && mode !== 'never') return { ...summary, route: 'text-layer' };
+  return { ...summary, route: 'ocr', features: textractFeaturesFor(ctx.config, base.type) };
 }
 
 /** Writes blocks in Textract's OutputConfig layout so the Chunk task reads one format whatever produced it. */
@@ -250,6 +254,22 @@ export async function extractTextLayer(
 
 /** Reads `<prefix>1`, `<prefix>2`, … in numeric order (not lexicographic: 10 comes after 9). */
 export async function readOcrOutput(ctx: TaskContext, prefix: string): Promise<Block[]> {
+  return (await readOcrJob(ctx, prefix)).blocks;
+}
+
+export interface OcrWarning {
+  code: string;
+  pages: number[];
+}
+
+/**
+ * The job's blocks, and what Textract said about them: a PARTIAL_SUCCESS job names the pages it
+ * could not read in `Warnings`, which each output page repeats; they are kept once per code.
+ */
+export async function readOcrJob(
+  ctx: TaskContext,
+  prefix: string,
+): Promise<{ blocks: Block[]; status?: string; warnings: OcrWarning[] }> {
   const numbered: { n: number; key: string }[] = [];
   for await (const obj of ctx.store.list(prefix)) {
     const name = obj.key.slice(prefix.length);
@@ -257,11 +277,24 @@ export async function readOcrOutput(ctx: TaskContext, prefix: string): Promise<B
   }
   numbered.sort((a, b) => a.n - b.n);
   const blocks: Block[] = [];
+  const warnings = new Map<string, Set<number>>();
+  let status: string | undefined;
   for (const { key } of numbered) {
     const page = JSON.parse(await ctx.store.getText(key)) as TextractGetResponse;
+    status = page.JobStatus ?? status;
+    for (const w of page.Warnings ?? []) {
+      const code = w.ErrorCode ?? 'WARNING';
+      const seen = warnings.get(code) ?? new Set<number>();
+      for (const p of w.Pages ?? []) seen.add(p);
+      warnings.set(code, seen);
+    }
     for (const b of page.Blocks ?? []) blocks.push(b);
   }
-  return blocks;
+  return {
+    blocks,
+    ...(status ? { status } : {}),
+    warnings: [...warnings].map(([code, pages]) => ({ code, pages: [...pages].sort((a, b) => a - b) })),
+  };
 }
 
 /** Chunk: OCR output → text in reading order → chunks under the token budget → `staged/<docId>.jsonl`. */
@@ -269,7 +302,11 @@ export async function chunk(
   input: DocSummary & { ocr: { JobId: string } },
   ctx: TaskContext,
 ): Promise<{ docId: string; chunks: number; tokens: number }> {
-  const blocks = await readOcrOutput(ctx, keys.ocrJobPrefix(input.docId, input.ocr.JobId));
+  const {
+    blocks,
+    status: ocrStatus,
+    warnings,
+  } = await readOcrJob(ctx, keys.ocrJobPrefix(input.docId, input.ocr.JobId));
   const pages = linearizePages(blocks).filter((p) => p.text.trim().length > 0);
   if (pages.length === 0) {
     throw new DocumentRejectedError([{ code: 'NO_TEXT', message: 'OCR found no text in the document' }]);
@@ -297,7 +334,11 @@ export async function chunk(
     return JSON.stringify(staged);
   });
   await ctx.store.put(keys.staged(input.docId), `${lines.join('\n')}\n`);
-  await updateDocument(ctx, input.docId, { status: 'staged' });
+  await updateDocument(ctx, input.docId, {
+    status: 'staged',
+    ...(ocrStatus ? { ocrStatus } : {}),
+    ...(warnings.length > 0 ? { ocrWarnings: warnings } : {}),
+  });
   return { docId: input.docId, chunks: chunks.length, tokens };
 }
 

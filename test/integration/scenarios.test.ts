@@ -198,3 +198,61 @@ describe('Scenario: every model family end to end', () => {
     expect(result.extraction.tokens.output).toBeGreaterThan(0);
   });
 });
+
+describe('Scenario: Textract document analysis and partial success', () => {
+  it('analyzes a type configured with FeatureTypes and still stages its text', async () => {
+    t = await makeEnv({
+      config: { ocr: { textLayer: 'prefer', textractFeatures: { receipt: ['TABLES', 'FORMS'] } } },
+    });
+    const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
+    const states = statesEntered(first(run.ingest));
+    expect(states.slice(0, 3)).toEqual(['Register', 'Route', 'StartTextractAnalysis']);
+    expect(states).toContain('GetTextractAnalysisStatus');
+    expect(states).not.toContain('StartTextract');
+    expect(states.at(-1)).toBe('Staged');
+    expect(run.documents[0]?.outcome).toBe('result');
+  });
+
+  it('records the pages a PARTIAL_SUCCESS job could not read on the document', async () => {
+    t = await makeEnv();
+    const { chunk } = await import('../../src/tasks/ingest.ts');
+    const store = t.env.store;
+    const docId = 'd'.repeat(24);
+    await store.put(
+      `documents/${docId}.json`,
+      JSON.stringify({ docId, type: 'receipt', status: 'registered', sources: [] }),
+    );
+    const line = (text: string, page: number) => ({
+      BlockType: 'LINE',
+      Id: `${text}-${page}`,
+      Text: text,
+      Page: page,
+      Geometry: { BoundingBox: { Top: 0.1, Left: 0.1, Width: 0.5, Height: 0.02 } },
+    });
+    const warnings = [{ ErrorCode: 'UNSUPPORTED_DOCUMENT', Pages: [2] }];
+    await store.put(
+      `ocr/${docId}/job/1`,
+      JSON.stringify({ JobStatus: 'PARTIAL_SUCCESS', Warnings: warnings, Blocks: [line('TOTAL 9.00', 1)] }),
+    );
+    await store.put(
+      `ocr/${docId}/job/2`,
+      JSON.stringify({ JobStatus: 'PARTIAL_SUCCESS', Warnings: warnings, Blocks: [line('THANK YOU', 3)] }),
+    );
+    const staged = await chunk(
+      {
+        docId,
+        type: 'receipt',
+        bucket: store.bucket,
+        source: { key: 'incoming/receipt/x.png', sha256: 'x' },
+        route: 'ocr',
+        ocr: { JobId: 'job' },
+      },
+      t.env.ctx,
+    );
+    expect(staged.chunks).toBe(1);
+    const doc = JSON.parse(await store.getText(`documents/${docId}.json`));
+    expect(doc.status).toBe('staged');
+    expect(doc.ocrStatus).toBe('PARTIAL_SUCCESS');
+    expect(doc.ocrWarnings).toEqual([{ code: 'UNSUPPORTED_DOCUMENT', pages: [2] }]);
+  });
+});

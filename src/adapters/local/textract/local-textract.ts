@@ -269,6 +269,13 @@ export class LocalTextract {
   async startDocumentTextDetection(
     input: StartDocumentTextDetectionInput,
   ): Promise<StartDocumentTextDetectionOutput> {
+    return this.#start(input, []);
+  }
+
+  async #start(
+    input: StartDocumentTextDetectionInput,
+    features: string[],
+  ): Promise<StartDocumentTextDetectionOutput> {
     if (this.#closed) throw new ConfigError('LocalTextract is closed');
     this.#startCalls += 1;
     if (this.#startCalls <= (this.#faults.throttleStart ?? 0)) {
@@ -283,6 +290,7 @@ export class LocalTextract {
       request.version,
       request.jobTag,
       request.output,
+      features,
     ]);
 
     const repeated = this.#repeatedJob(request.token, fingerprint);
@@ -308,6 +316,31 @@ export class LocalTextract {
     const run = this.#run(job, request).finally(() => this.#running.delete(run));
     this.#running.add(run);
     return { JobId: job.id };
+  }
+
+  /**
+   * StartDocumentAnalysis with the same job contract. Offline, tesseract reads text only: the job
+   * produces PAGE/LINE/WORD blocks (no TABLE, KEY_VALUE_SET or QUERY blocks), which the linearizer
+   * and everything downstream take exactly as they take a real analysis. FeatureTypes is checked as
+   * Textract checks it, and a feature set is part of the job's identity for its token.
+   */
+  async startDocumentAnalysis(
+    input: StartDocumentTextDetectionInput & { FeatureTypes?: unknown },
+  ): Promise<StartDocumentTextDetectionOutput> {
+    const features = isRecord(input) ? field(input, 'FeatureTypes') : undefined;
+    const allowed = new Set(['TABLES', 'FORMS', 'QUERIES', 'SIGNATURES', 'LAYOUT']);
+    if (!Array.isArray(features) || features.length === 0 || !features.every((f) => allowed.has(String(f)))) {
+      throw new TextractInvalidParameterError(
+        `FeatureTypes must be a non-empty list of ${[...allowed].join(', ')} (received ${JSON.stringify(features)})`,
+      );
+    }
+    const { FeatureTypes: _features, ...request } = input;
+    return this.#start(request, [...features].map(String).sort());
+  }
+
+  /** GetDocumentAnalysis: the same paging and statuses as text detection. */
+  async getDocumentAnalysis(input: GetDocumentTextDetectionInput): Promise<TextractGetResponse> {
+    return this.getDocumentTextDetection(input);
   }
 
   /** Job status, then (once SUCCEEDED) its blocks, `MaxResults` (default and at most 1,000) at a time. */
