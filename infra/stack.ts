@@ -132,7 +132,8 @@ export const S3_ACCESS: Record<TaskName, { read: string[]; write: string[]; dele
     write: ['results/', 'rejected/', 'documents/', 'staged/'],
     delete: ['staged/', 'claims/'],
   },
-  Report: { read: ['runs/'], write: ['reports/'], delete: [] },
+  // The report reads this run's documents (pages, text-layer pages) and rejections (reasons).
+  Report: { read: ['runs/', 'documents/', 'rejected/'], write: ['reports/'], delete: [] },
 };
 
 /**
