@@ -2,8 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { DocbatchError } from '../errors.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerEstimate } from './commands/estimate.ts';
+import { registerEval } from './commands/eval.ts';
 import { registerExecutions } from './commands/executions.ts';
 import { registerLinearize } from './commands/linearize.ts';
+import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
 import { registerStartBatch } from './commands/start-batch.ts';
 import { registerStatus } from './commands/status.ts';
@@ -32,6 +34,8 @@ export function makeProgram(io: Io = processIo): Command {
   registerStartBatch(program, io);
   registerExecutions(program, io);
   registerWatch(program, io);
+  registerEval(program, io);
+  registerReport(program, io);
   program.addHelpText('after', EXIT_HELP);
   return program;
 }

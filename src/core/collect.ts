@@ -246,6 +246,9 @@ export function mergeChunks(parts: readonly ChunkRecord[]): {
   const sorted = [...parts].sort((a, b) => a.chunk - b.chunk);
   const record: Record<string, unknown> = {};
   const conflicts: string[] = [];
+  // The serialized items of each merged array, kept across chunks rather than rebuilt per chunk:
+  // the array only ever grows by the items added here.
+  const seenByKey = new Map<string, Set<string>>();
   for (const { chunk, record: part } of sorted) {
     for (const [key, value] of Object.entries(part)) {
       if (value === undefined || value === null) continue;
@@ -253,7 +256,11 @@ export function mergeChunks(parts: readonly ChunkRecord[]): {
       if (existing === undefined) {
         record[key] = Array.isArray(value) ? [...value] : value;
       } else if (Array.isArray(existing) && Array.isArray(value)) {
-        const seen = new Set(existing.map((v) => JSON.stringify(v)));
+        let seen = seenByKey.get(key);
+        if (!seen) {
+          seen = new Set(existing.map((v) => JSON.stringify(v)));
+          seenByKey.set(key, seen);
+        }
         for (const v of value) {
           const k = JSON.stringify(v);
           if (!seen.has(k)) {
@@ -261,7 +268,8 @@ export function mergeChunks(parts: readonly ChunkRecord[]): {
             existing.push(v);
           }
         }
-      } else if (JSON.stringify(existing) !== JSON.stringify(value)) {
+      } else if (existing !== value && JSON.stringify(existing) !== JSON.stringify(value)) {
+        // (`existing !== value` first: the same value again, common across chunks, serializes the same.)
         conflicts.push(
           `/${key}: kept ${JSON.stringify(existing)}, chunk ${chunk + 1} says ${JSON.stringify(value)}`,
         );

@@ -25,6 +25,17 @@ export const keys = {
   jobIndex: (runId: string, attempt: number, job: number) =>
     `${attemptPrefix(runId, attempt)}index/job-${job}.jsonl`,
   outputPrefix: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}output/`,
+  /** Collect's scratch space (index and output lines partitioned by document); removed when it ends. */
+  collectTmpPrefix: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}collect-tmp/`,
+  /** One segment of a partition; zero-padded so that listing order is partition order, then write order. */
+  collectTmpSegment: (
+    runId: string,
+    attempt: number,
+    kind: 'index' | 'output',
+    partition: number,
+    segment: number,
+  ) =>
+    `${attemptPrefix(runId, attempt)}collect-tmp/${kind}-${String(partition).padStart(3, '0')}-${String(segment).padStart(6, '0')}.jsonl`,
   result: (type: string, docId: string) => `results/${type}/${docId}.json`,
   resultsPrefix: 'results/',
   rejected: (docId: string) => `rejected/${docId}.json`,

@@ -1,6 +1,12 @@
-import pLimit from 'p-limit';
+import { BoundedRunner, mapOrdered } from '../core/batch/concurrency.ts';
+import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/defer.ts';
+import { DocumentJoin, type JoinedDocument } from '../core/batch/join.ts';
+import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
+import { BatchedLines } from '../core/batch/lines.ts';
+import { PartitionSpill, partitionCount, partitionOf } from '../core/batch/partition.ts';
 import { JobPlanner } from '../core/batch/planner.ts';
-import { type ChunkOutcome, decideDocument, interpretOutputLine } from '../core/collect.ts';
+import { RecordRouter } from '../core/batch/record-router.ts';
+import { decideDocument, interpretOutputLine } from '../core/collect.ts';
 import { familyForModel } from '../core/families/index.ts';
 import { maxTokensFor } from '../core/families/prompt.ts';
 import { recordId, runIdFromExecutionName } from '../core/ids.ts';
@@ -12,8 +18,19 @@ import type {
   ResultRecord,
   StagedChunk,
 } from '../core/outcomes.ts';
-import { AlreadyExistsError, type Reason } from '../errors.ts';
-import type { ObjectWriter } from '../ports.ts';
+import {
+  type DocumentPages,
+  fieldFailures,
+  MAX_LISTED_REJECTIONS,
+  REPORT_VERSION,
+  type ReportAttempt,
+  type ReportJob,
+  type RunReportBody,
+  renderReportHtml,
+  reportHtmlKey,
+  runCost,
+} from '../core/report-html.ts';
+import { AlreadyExistsError, NotFoundError, type Reason } from '../errors.ts';
 import { json, readJson, type TaskContext } from './context.ts';
 import { addSourcesToOutcome, updateDocument } from './ingest.ts';
 
@@ -73,10 +90,26 @@ async function claim(ctx: TaskContext, docId: string, runId: string): Promise<bo
   }
 }
 
+/** Staged documents claimed and read ahead of the writer: each claim is a round trip, not work. */
+const PREFETCH_DOCUMENTS = 16;
+/** A staged document larger than this is streamed when its turn comes instead of read ahead whole. */
+const PREFETCH_MAX_BYTES = 1 << 20;
+/** Claims of deferred documents released at once after planning. */
+const DOCUMENT_CONCURRENCY = 16;
+
 /**
  * Assemble: streams every staged chunk into JSONL batch input files (one request body per line,
  * recordId `[A-Za-z0-9]{11}`), with an index beside them, and plans jobs under the model's quotas.
  * Re-running it for the same run returns the existing plan.
+ *
+ * Nothing grows with the run but per-job facts: records go straight from the staged object to the
+ * input and index writers (a few documents read ahead while their claims are taken), and releasing
+ * the claims of deferred documents after planning reads the run's index back instead of
+ * remembering its documents. Per document it costs one claim and one read (plus the registration
+ * when deferring, for the document's age); the document record learns the run from Collect.
+ *
+ * Below the minimum, policy `defer` leaves a job's records staged until a run finds their oldest
+ * document registered `batch.deferMaxAgeHours` ago (default 24), then sends them on-demand.
  */
 export async function assemble(input: { runId: string; attempt?: number }, ctx: TaskContext): Promise<Plan> {
   const runId = runIdFromExecutionName(input.runId);
@@ -88,18 +121,49 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
   const modelId = config.model.id;
   const family = familyForModel(modelId, config.model.families);
   const planner = new JobPlanner(config.quotas);
-  let input_: ObjectWriter | undefined;
-  let index: ObjectWriter | undefined;
-  let documents = 0;
-  const claimed: string[] = [];
+  // Only the `defer` policy needs to know how long the records have waited.
+  const deferring = config.belowMinimum === 'defer';
+  /** A document's age is measured from its registration; one that cannot be dated is not held back. */
+  const registeredMs = async (docId: string): Promise<number> => {
+    try {
+      const t = Date.parse((await readJson<DocumentRecord>(ctx, keys.document(docId))).registeredAt);
+      return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+    } catch (error) {
+      if (error instanceof NotFoundError) return Number.NEGATIVE_INFINITY;
+      throw error;
+    }
+  };
+  async function* stagedObjects(): AsyncGenerator<{ docId: string; size: number }> {
+    for await (const obj of ctx.store.list(keys.stagedPrefix)) {
+      if (obj.key.endsWith('.jsonl'))
+        yield { docId: obj.key.slice(keys.stagedPrefix.length, -'.jsonl'.length), size: obj.size };
+    }
+  }
+  // Read ahead: the claim, the staged text when it is small (one GET; memory stays within
+  // PREFETCH_DOCUMENTS × PREFETCH_MAX_BYTES), and the registration time when deferring.
+  const taken = mapOrdered(stagedObjects(), PREFETCH_DOCUMENTS, async ({ docId, size }) => {
+    if (!(await claim(ctx, docId, runId))) return undefined;
+    const text = size <= PREFETCH_MAX_BYTES ? await ctx.store.getText(keys.staged(docId)) : undefined;
+    return { docId, text, registered: deferring ? await registeredMs(docId) : undefined };
+  });
+  /** The staged lines as `ObjectStore.lines` yields them (no empty ones), from memory or streamed. */
+  async function* stagedLines(docId: string, text: string | undefined): AsyncGenerator<string> {
+    if (text === undefined) {
+      yield* ctx.store.lines(keys.staged(docId));
+      return;
+    }
+    for (const line of text.split(/\r?\n|\r/)) if (line.length > 0) yield line;
+  }
 
-  for await (const obj of ctx.store.list(keys.stagedPrefix)) {
-    if (!obj.key.endsWith('.jsonl')) continue;
-    const docId = obj.key.slice(keys.stagedPrefix.length, -'.jsonl'.length);
-    if (!(await claim(ctx, docId, runId))) continue;
-    claimed.push(docId);
+  let input_: BatchedLines | undefined;
+  let index: BatchedLines | undefined;
+  let documents = 0;
+  const facts: JobFacts[] = [];
+  for await (const doc of taken) {
+    if (!doc) continue;
     documents++;
-    for await (const line of ctx.store.lines(obj.key)) {
+    let firstOfDocument = true;
+    for await (const line of stagedLines(doc.docId, doc.text)) {
       const staged = JSON.parse(line) as StagedChunk;
       const schema = ctx.schemas.schema(staged.type);
       // A re-driven record carries its own attempt (and the previous attempt's errors).
@@ -122,13 +186,20 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
       const place = planner.place(Buffer.byteLength(record));
       if (place.newFile) {
         await input_?.close();
-        input_ = ctx.store.openWriter(keys.jobInputFile(runId, runAttempt, place.job, place.part));
+        input_ = new BatchedLines(
+          ctx.store.openWriter(keys.jobInputFile(runId, runAttempt, place.job, place.part)),
+        );
       }
       if (place.newJob) {
         await index?.close();
-        index = ctx.store.openWriter(keys.jobIndex(runId, runAttempt, place.job));
+        index = new BatchedLines(ctx.store.openWriter(keys.jobIndex(runId, runAttempt, place.job)));
+        facts.push({ records: 0, firstDocContinues: !firstOfDocument });
       }
-      await input_?.write(record);
+      firstOfDocument = false;
+      const job = facts[place.job];
+      if (job && doc.registered !== undefined)
+        job.oldestRegisteredMs = Math.min(job.oldestRegisteredMs ?? Number.POSITIVE_INFINITY, doc.registered);
+      await input_?.add(record);
       const entry: IndexEntry = {
         recordId: id,
         docId: staged.docId,
@@ -139,7 +210,7 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
         job: place.job,
         source: staged.source,
       };
-      await index?.write(`${JSON.stringify(entry)}\n`);
+      await index?.add(`${JSON.stringify(entry)}\n`);
     }
   }
   await input_?.close();
@@ -147,19 +218,36 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
 
   const planned = planner.jobs();
   const records = planned.reduce((n, j) => n + j.records, 0);
+  const now = ctx.clock.now();
+  const dispositions = jobDispositions(
+    planned.map((j, i) => ({
+      ...facts[i],
+      records: j.records,
+      firstDocContinues: facts[i]?.firstDocContinues ?? false,
+    })),
+    {
+      minRecordsPerJob: config.quotas.minRecordsPerJob,
+      belowMinimum: config.belowMinimum,
+      nowMs: now.getTime(),
+      maxAgeHours: deferMaxAgeHours(config),
+    },
+  );
   let deferred = 0;
+  /** Records below the minimum that policy `defer` still sends now: past the maximum age, or sharing a document. */
+  let undeferred = 0;
   const jobs: JobItem[] = [];
-  for (const j of planned) {
-    const belowMin = j.records < config.quotas.minRecordsPerJob;
-    if (belowMin && config.belowMinimum === 'defer') {
+  for (const [i, j] of planned.entries()) {
+    const disposition = dispositions[i] ?? 'batch';
+    if (disposition === 'deferred') {
       deferred += j.records;
       continue;
     }
+    if (disposition === 'on-demand' && deferring) undeferred += j.records;
     jobs.push({
       job: j.job,
       attempt: runAttempt,
       jobName: jobName(runId, runAttempt, j.job),
-      mode: belowMin ? 'on-demand' : 'batch',
+      mode: disposition,
       modelId,
       inputUri: s3Uri(ctx.store.bucket, keys.jobInputPrefix(runId, runAttempt, j.job)),
       outputUri: s3Uri(ctx.store.bucket, keys.outputPrefix(runId, runAttempt)),
@@ -170,23 +258,30 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
       maxPolls: Math.max(1, Math.ceil((config.batch.deadlineHours * 3600) / config.batch.pollSeconds)),
     });
   }
-  if (deferred > 0) {
-    // Deferred records wait for a later run: release their claims so that run can take them.
-    const deferredJobs = new Set(
-      planned.filter((j) => j.records < config.quotas.minRecordsPerJob).map((j) => j.job),
-    );
-    for (const j of deferredJobs) {
-      for await (const line of ctx.store.lines(keys.jobIndex(runId, runAttempt, j))) {
-        await ctx.store.delete(keys.claim((JSON.parse(line) as IndexEntry).docId));
-      }
+
+  // Deferred records wait for a later run: release their documents' claims so that run can take
+  // them, reading the documents back from the index rather than remembering them. (Re-done
+  // harmlessly if Assemble is retried: the plan below is written last.) The documents that run
+  // keep their claim, which names this run until Collect writes their outcome.
+  const releases = new BoundedRunner(DOCUMENT_CONCURRENCY);
+  for (const [i, j] of planned.entries()) {
+    if (dispositions[i] !== 'deferred') continue;
+    let previous: string | undefined;
+    for await (const line of ctx.store.lines(keys.jobIndex(runId, runAttempt, j.job))) {
+      const { docId } = JSON.parse(line) as IndexEntry;
+      // A document's records are consecutive in the index.
+      if (docId !== previous) await releases.run(() => ctx.store.delete(keys.claim(docId)));
+      previous = docId;
     }
   }
+  await releases.drain();
+
   const plan: Plan = {
     runId,
     attempt: runAttempt,
     modelId,
     family: family.name,
-    createdAt: ctx.clock.now().toISOString(),
+    createdAt: now.toISOString(),
     documents,
     records,
     deferred,
@@ -194,8 +289,15 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
     jobs,
   };
   await ctx.store.put(planKey, json(plan));
-  for (const docId of claimed) await updateDocument(ctx, docId, { runId });
-  ctx.log.info('assembled', { runId, attempt: runAttempt, documents, records, jobs: jobs.length, deferred });
+  ctx.log.info('assembled', {
+    runId,
+    attempt: runAttempt,
+    documents,
+    records,
+    jobs: jobs.length,
+    deferred,
+    ...(undeferred > 0 ? { undeferred } : {}),
+  });
   return plan;
 }
 
@@ -211,7 +313,6 @@ export async function invokeOnDemand(
   const inPrefix = parseS3Uri(job.inputUri)?.key ?? '';
   const outPrefix = parseS3Uri(job.outputUri)?.key ?? '';
   const jobId = `ondemand${job.job}`.padEnd(12, '0').slice(0, 12);
-  const limit = pLimit(Math.max(1, ctx.config.onDemandConcurrency));
   let success = 0;
   let errors = 0;
   let inputTokens = 0;
@@ -221,30 +322,29 @@ export async function invokeOnDemand(
     if (!file.key.endsWith('.jsonl')) continue;
     const name = file.key.slice(file.key.lastIndexOf('/') + 1);
     const writer = ctx.store.openWriter(`${outPrefix}${jobId}/${name}.out`);
-    const pending: Promise<void>[] = [];
+    // Reading waits for a free slot: only the calls in flight hold their request bodies.
+    const calls = new BoundedRunner(Math.max(1, ctx.config.onDemandConcurrency));
     for await (const line of ctx.store.lines(file.key)) {
       const { recordId: id, modelInput } = JSON.parse(line) as { recordId: string; modelInput: unknown };
-      pending.push(
-        limit(async () => {
-          try {
-            const modelOutput = await ctx.onDemand.invoke(job.modelId, modelInput);
-            const usage = family.parseResponse(modelOutput).usage;
-            inputTokens += usage.inputTokens;
-            outputTokens += usage.outputTokens;
-            success++;
-            await writer.write(`${JSON.stringify({ recordId: id, modelInput, modelOutput })}\n`);
-          } catch (error) {
-            errors++;
-            const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-            const errorCode = e.$metadata?.httpStatusCode ?? (e.name === 'ValidationException' ? 400 : 500);
-            await writer.write(
-              `${JSON.stringify({ recordId: id, modelInput, error: { errorCode, errorMessage: e.message } })}\n`,
-            );
-          }
-        }),
-      );
+      await calls.run(async () => {
+        try {
+          const modelOutput = await ctx.onDemand.invoke(job.modelId, modelInput);
+          const usage = family.parseResponse(modelOutput).usage;
+          inputTokens += usage.inputTokens;
+          outputTokens += usage.outputTokens;
+          success++;
+          await writer.write(`${JSON.stringify({ recordId: id, modelInput, modelOutput })}\n`);
+        } catch (error) {
+          errors++;
+          const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+          const errorCode = e.$metadata?.httpStatusCode ?? (e.name === 'ValidationException' ? 400 : 500);
+          await writer.write(
+            `${JSON.stringify({ recordId: id, modelInput, error: { errorCode, errorMessage: e.message } })}\n`,
+          );
+        }
+      });
     }
-    await Promise.all(pending);
+    await calls.drain();
     await writer.close();
   }
   await ctx.store.put(
@@ -285,28 +385,45 @@ export interface CollectSummary {
   jobs: JobResult[];
 }
 
+/** Outcome writes (document record, result or rejection, clean-up) in flight at once. */
+const OUTCOME_CONCURRENCY = 32;
+/** Scratch segments fetched ahead of the join (each is a few hundred KB at most on a large run). */
+const SEGMENT_PREFETCH = 2;
+
 /**
  * Collect: joins every output line to its index entry by recordId, parses and repairs the model's
  * answer, merges a document's chunks, validates the record and writes exactly one outcome per
  * document: `results/<type>/<docId>.json` or `rejected/<docId>.json`.
+ *
+ * It streams, in three passes; the only memory that grows with the run is a router of ~7 bytes a
+ * record (a million records: 7 MB):
+ * 1. the index is split by document into P partitions (segments under `collect-tmp/`, P from the
+ *    plan's record count), keeping only recordId → partition in the router;
+ * 2. every output line is routed to its record's partition (lines of no record are dropped, here
+ *    or, for the rare one the router cannot rule out, in pass 3);
+ * 3. one partition at a time, lines are joined to entries and interpreted, and each document is
+ *    decided and written as soon as its last chunk arrives (then the rest, missing a chunk), a
+ *    bounded number of outcome writes overlapping the parsing.
+ * Raw lines are passed along, never re-serialized, so every decision is the one the whole run in
+ * memory would give (test/integration/scale.test.ts compares them).
  */
 export async function collect(
-  input: { runId: string; attempt?: number; jobResults?: JobResult[] },
+  input: {
+    runId: string;
+    attempt?: number;
+    jobResults?: JobResult[];
+    /**
+     * Partition sizing, defaults from `core/batch/partition.ts`. Not set by the state machine: tests
+     * use it to spread a small run over many partitions and segments.
+     */
+    scratch?: { recordsPerPartition?: number; spillChars?: number };
+  },
   ctx: TaskContext,
 ): Promise<CollectSummary> {
   const runId = runIdFromExecutionName(input.runId);
   const attempt = input.attempt ?? 1;
   const plan = await readJson<Plan>(ctx, keys.plan(runId, attempt));
   const family = familyForModel(plan.modelId, ctx.config.model.families);
-  const entries = new Map<string, IndexEntry>();
-  const docs = new Map<string, { entry: IndexEntry; chunks: Map<number, ChunkOutcome> }>();
-  for (const job of plan.jobs) {
-    for await (const line of ctx.store.lines(keys.jobIndex(runId, attempt, job.job))) {
-      const entry = JSON.parse(line) as IndexEntry;
-      entries.set(entry.recordId, entry);
-      if (!docs.has(entry.docId)) docs.set(entry.docId, { entry, chunks: new Map() });
-    }
-  }
   const jobMessages = new Map<number, string>();
   for (const r of input.jobResults ?? []) {
     if (r.status && r.status !== 'Completed')
@@ -318,42 +435,83 @@ export async function collect(
       );
   }
 
-  let records = 0;
-  let errorRecords = 0;
-  const tokens = { input: 0, output: 0 };
+  const expected = plan.jobs.reduce((n, j) => n + j.records, 0);
+  const partitions = partitionCount(expected, input.scratch?.recordsPerPartition);
+  const tmpPrefix = keys.collectTmpPrefix(runId, attempt);
+  const segmentKey = (kind: 'index' | 'output', partition: number, segment: number) =>
+    keys.collectTmpSegment(runId, attempt, kind, partition, segment);
+  const removeScratch = async () => {
+    const cleaner = new BoundedRunner(OUTCOME_CONCURRENCY);
+    for await (const o of ctx.store.list(tmpPrefix)) await cleaner.run(() => ctx.store.delete(o.key));
+    await cleaner.drain();
+  };
+  // An interrupted Collect of this attempt may have left segments (a retry rewrites the same keys
+  // but could stop short of its predecessor's last ones): start clean so none outlives the run.
+  await removeScratch();
+  let passStarted = performance.now();
+  const passDone = (pass: string, fields: Record<string, number>) => {
+    const now = performance.now();
+    ctx.log.debug('collect pass', { runId, attempt, pass, ms: Math.round(now - passStarted), ...fields });
+    passStarted = now;
+  };
+
+  // Pass 1: the index, partitioned by document.
+  const router = new RecordRouter(expected);
+  const indexSpill = new PartitionSpill(
+    partitions,
+    (p, s, body) => ctx.store.put(segmentKey('index', p, s), body),
+    input.scratch?.spillChars,
+  );
+  for (const job of plan.jobs) {
+    for await (const line of ctx.store.lines(keys.jobIndex(runId, attempt, job.job))) {
+      const entry = indexLineKeys(line) ?? (JSON.parse(line) as IndexEntry);
+      const partition = partitionOf(entry.docId, partitions);
+      router.set(entry.recordId, partition);
+      await indexSpill.add(partition, line);
+    }
+  }
+  await indexSpill.flush();
+  passDone('index', { partitions, records: indexSpill.lines });
+
+  // Pass 2: output lines, each to its record's partition, tagged with the file (hence job) it came from.
+  const jobIds: string[] = [];
+  const outputSpill = new PartitionSpill(
+    partitions,
+    (p, s, body) => ctx.store.put(segmentKey('output', p, s), body),
+    input.scratch?.spillChars,
+  );
   const outputPrefix = keys.outputPrefix(runId, attempt);
   for await (const obj of ctx.store.list(outputPrefix)) {
     if (!obj.key.endsWith('.jsonl.out')) continue;
-    const jobId = obj.key.slice(outputPrefix.length).split('/')[0] ?? '';
+    const file = jobIds.push(obj.key.slice(outputPrefix.length).split('/')[0] ?? '') - 1;
     for await (const line of ctx.store.lines(obj.key)) {
-      let parsedLine: {
-        recordId?: string;
-        modelOutput?: unknown;
-        error?: { errorCode?: number; errorMessage?: string };
-      };
-      try {
-        parsedLine = JSON.parse(line);
-      } catch {
-        continue; // a torn line belongs to no record; its record is reported missing below
+      let id: unknown = leadingRecordId(line);
+      if (id === undefined) {
+        try {
+          const parsed: unknown = JSON.parse(line);
+          id =
+            typeof parsed === 'object' && parsed !== null
+              ? (parsed as { recordId?: unknown }).recordId
+              : undefined;
+        } catch {
+          continue; // a torn line belongs to no record; its record is reported missing below
+        }
       }
-      if (typeof parsedLine !== 'object' || parsedLine === null) continue;
-      const entry = typeof parsedLine.recordId === 'string' ? entries.get(parsedLine.recordId) : undefined;
-      if (!entry) continue;
-      const doc = docs.get(entry.docId);
-      if (!doc || doc.chunks.has(entry.chunk)) continue;
-      records++;
-      if (parsedLine.error) errorRecords++;
-      const outcome = interpretOutputLine(parsedLine, family, ctx.schemas.schema(entry.type), jobId);
-      tokens.input += outcome.tokens.input;
-      tokens.output += outcome.tokens.output;
-      doc.chunks.set(entry.chunk, outcome);
+      // A line of no record may be routed too (rarely): its partition's join drops it.
+      const partition = typeof id === 'string' ? router.route(id) : undefined;
+      if (partition !== undefined) await outputSpill.add(partition, `${file} ${line}`);
     }
   }
+  await outputSpill.flush();
+  passDone('route', { lines: outputSpill.lines });
 
+  let records = 0;
+  let errorRecords = 0;
+  const tokens = { input: 0, output: 0 };
   let results = 0;
   let rejected = 0;
   let redrive = 0;
-  for (const [docId, { entry, chunks }] of docs) {
+  const finish = async ({ docId, entry, chunks }: JoinedDocument): Promise<void> => {
     const decision = decideDocument(
       chunks,
       entry.chunks,
@@ -361,9 +519,12 @@ export async function collect(
       jobMessages.get(entry.job),
     );
     const source = entry.source;
-    const doc = await ctx.store
-      .head(keys.document(docId))
-      .then((h) => (h ? readJson<DocumentRecord>(ctx, keys.document(docId)) : undefined));
+    let doc: DocumentRecord | undefined;
+    try {
+      doc = await readJson<DocumentRecord>(ctx, keys.document(docId));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
     const sources = doc?.sources ?? [source.key];
     if (decision.kind === 'result') {
       const result: ResultRecord = {
@@ -383,7 +544,8 @@ export async function collect(
         },
       };
       await putOnce(ctx, keys.result(entry.type, docId), json(result));
-      const updated = await updateDocument(ctx, docId, { status: 'result' });
+      // The document record learns its run with its outcome (during the run, the claim names it).
+      const updated = await updateDocument(ctx, docId, { status: 'result', runId });
       // A key registered for these bytes while the result was being written joins it now.
       if (updated?.sources.some((k) => !sources.includes(k)))
         await addSourcesToOutcome(ctx, keys.result(entry.type, docId), updated.sources);
@@ -393,7 +555,7 @@ export async function collect(
       // was too small, or a record the model can correct once it sees the validation errors.
       await restage(ctx, docId, entry.attempt + 1, decision.reasons);
       redrive++;
-      continue;
+      return;
     } else {
       const rejection: RejectedRecord = {
         docId,
@@ -406,7 +568,7 @@ export async function collect(
         ...(decision.lastOutput !== undefined ? { lastOutput: decision.lastOutput } : {}),
       };
       await putOnce(ctx, keys.rejected(docId), json(rejection));
-      const updated = await updateDocument(ctx, docId, { status: 'rejected' });
+      const updated = await updateDocument(ctx, docId, { status: 'rejected', runId });
       if (updated?.sources.some((k) => !sources.includes(k)))
         await addSourcesToOutcome(ctx, keys.rejected(docId), updated.sources);
       rejected++;
@@ -414,7 +576,52 @@ export async function collect(
     // The outcome is written: the staged text and the claim have done their job.
     await ctx.store.delete(keys.staged(docId));
     await ctx.store.delete(keys.claim(docId));
+  };
+
+  /** A partition's lines of one kind: its segments in order, the next ones fetched while these are read. */
+  async function* partitionLines(kind: 'index' | 'output', partition: number, segments: number) {
+    const keysInOrder = Array.from({ length: segments }, (_, s) => segmentKey(kind, partition, s));
+    for await (const text of mapOrdered(keysInOrder, SEGMENT_PREFETCH, (key) => ctx.store.getText(key))) {
+      // Segment lines never hold a newline and are never empty: the split is the original lines.
+      for (const line of text.split('\n')) if (line.length > 0) yield line;
+    }
   }
+
+  // Pass 3: one partition at a time; outcome writes overlap the parsing, a bounded number at once.
+  const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
+  for (let p = 0; p < partitions; p++) {
+    const join = new DocumentJoin();
+    for await (const line of partitionLines('index', p, indexSpill.segments(p)))
+      join.addEntry(JSON.parse(line));
+    for await (const tagged of partitionLines('output', p, outputSpill.segments(p))) {
+      const space = tagged.indexOf(' ');
+      let parsedLine: {
+        recordId?: unknown;
+        modelOutput?: unknown;
+        error?: { errorCode?: number; errorMessage?: string };
+      };
+      try {
+        parsedLine = JSON.parse(tagged.slice(space + 1));
+      } catch {
+        continue; // routed by its leading recordId, but torn further on: it belongs to no record
+      }
+      const entry = join.accept(parsedLine.recordId);
+      if (!entry) continue;
+      records++;
+      if (parsedLine.error) errorRecords++;
+      const jobId = jobIds[Number(tagged.slice(0, space))] ?? '';
+      const outcome = interpretOutputLine(parsedLine, family, ctx.schemas.schema(entry.type), jobId);
+      tokens.input += outcome.tokens.input;
+      tokens.output += outcome.tokens.output;
+      const complete = join.add(entry, outcome);
+      if (complete) await outcomes.run(() => finish(complete));
+    }
+    for (const doc of join.remaining()) await outcomes.run(() => finish(doc));
+  }
+  await outcomes.drain();
+  passDone('join', { records });
+  await removeScratch();
+
   const summary: CollectSummary = {
     runId,
     attempt,
@@ -428,7 +635,16 @@ export async function collect(
     jobs: input.jobResults ?? [],
   };
   await ctx.store.put(keys.collectSummary(runId, attempt), json(summary));
-  ctx.log.info('collected', { runId, attempt, results, rejected, redrive, records, errorRecords });
+  ctx.log.info('collected', {
+    runId,
+    attempt,
+    results,
+    rejected,
+    redrive,
+    records,
+    errorRecords,
+    partitions,
+  });
   return summary;
 }
 
@@ -452,76 +668,94 @@ async function putOnce(ctx: TaskContext, key: string, body: string): Promise<voi
   }
 }
 
-export interface RunReport {
-  runId: string;
-  modelId: string;
-  createdAt: string;
-  /** Documents taken by the run (first attempt). */
-  documents: number;
-  /** Records submitted over every attempt. */
-  records: number;
-  deferred: number;
-  attempts: number;
-  results: number;
-  rejected: number;
-  /** Re-drives performed: documents submitted again after a failed attempt. */
-  redriven: number;
-  errorRecords: number;
-  tokens: { input: number; output: number };
-  jobs: {
-    attempt: number;
-    job: number;
-    mode: string;
-    status: string;
-    jobId?: string;
-    records: number;
-    message?: string;
-  }[];
-}
+/**
+ * `reports/<runId>.json`. Its shape is defined in core beside the HTML that renders it
+ * (src/core/report-html.ts), since core code cannot import from tasks.
+ */
+export type RunReport = RunReportBody;
 
-/** Report: `reports/<runId>.json`, the run in numbers, every attempt included. */
+/**
+ * Report: `reports/<runId>.json`, the run in numbers with every attempt included, and
+ * `reports/<runId>.html`, the same for people. It reads the run's plans, Collect summaries and job
+ * manifests, then only this run's documents, found through its index files (never a listing of the
+ * bucket): each registration (pages, text layer) and, for a rejection, the rejected record.
+ */
 export async function report(
   input: { runId: string },
   ctx: TaskContext,
-): Promise<{ runId: string; results: number; rejected: number; attempts: number; report: string }> {
+): Promise<{
+  runId: string;
+  results: number;
+  rejected: number;
+  attempts: number;
+  report: string;
+  html: string;
+}> {
   const runId = runIdFromExecutionName(input.runId);
   const first = await readJson<Plan>(ctx, keys.plan(runId, 1));
-  const body: RunReport = {
-    runId,
-    modelId: first.modelId,
-    createdAt: ctx.clock.now().toISOString(),
-    documents: first.documents,
-    records: 0,
-    deferred: first.deferred,
-    attempts: 0,
-    results: 0,
-    rejected: 0,
-    redriven: 0,
-    errorRecords: 0,
-    tokens: { input: 0, output: 0 },
-    jobs: [],
-  };
-  for (let attempt = 1; await ctx.store.head(keys.plan(runId, attempt)); attempt++) {
-    const plan = attempt === 1 ? first : await readJson<Plan>(ctx, keys.plan(runId, attempt));
-    body.attempts = attempt;
-    body.records += plan.records;
-    const summaryKey = keys.collectSummary(runId, attempt);
-    const c = (await ctx.store.head(summaryKey))
-      ? await readJson<CollectSummary>(ctx, summaryKey)
-      : undefined;
-    if (c) {
-      body.results += c.results;
-      body.rejected += c.rejected;
-      body.redriven += c.redrive;
-      body.errorRecords += c.errorRecords;
-      body.tokens.input += c.tokens.input;
-      body.tokens.output += c.tokens.output;
+  const now = ctx.clock.now();
+  const plans: Plan[] = [first];
+  while (await ctx.store.head(keys.plan(runId, plans.length + 1)))
+    plans.push(await readJson<Plan>(ctx, keys.plan(runId, plans.length + 1)));
+  // A missing or torn object is a gap in the report, not a failed run; storage errors (a missing
+  // permission, an outage) still fail the task, which is retried or alarms.
+  const readIfThere = async <T>(key: string): Promise<T | undefined> => {
+    if (!(await ctx.store.head(key))) return undefined;
+    try {
+      return JSON.parse(await ctx.store.getText(key)) as T;
+    } catch (error) {
+      if (error instanceof SyntaxError) return undefined;
+      throw error;
     }
-    const results = new Map((c?.jobs ?? []).map((r) => [r.job, r]));
+  };
+
+  let results = 0;
+  let rejected = 0;
+  let redriven = 0;
+  let errorRecords = 0;
+  let records = 0;
+  const tokens = { input: 0, output: 0 };
+  const jobs: ReportJob[] = [];
+  const perAttempt: ReportAttempt[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const attempt = i + 1;
+    records += plan.records;
+    const c = await readIfThere<CollectSummary>(keys.collectSummary(runId, attempt));
+    if (c) {
+      results += c.results;
+      rejected += c.rejected;
+      redriven += c.redrive;
+      errorRecords += c.errorRecords;
+      tokens.input += c.tokens.input;
+      tokens.output += c.tokens.output;
+    }
+    const end = plans[i + 1]?.createdAt ?? now.toISOString();
+    perAttempt.push({
+      attempt,
+      plannedAt: plan.createdAt,
+      durationMs: Math.max(0, Date.parse(end) - Date.parse(plan.createdAt)),
+      documents: plan.documents,
+      records: plan.records,
+      deferred: plan.deferred,
+      jobs: plan.jobs.length,
+      collected: c !== undefined,
+      results: c?.results ?? 0,
+      rejected: c?.rejected ?? 0,
+      redriven: c?.redrive ?? 0,
+      errorRecords: c?.errorRecords ?? 0,
+      tokens: c?.tokens ?? { input: 0, output: 0 },
+    });
+    const jobResults = new Map((c?.jobs ?? []).map((r) => [r.job, r]));
     for (const j of plan.jobs) {
-      const r = results.get(j.job);
+      const r = jobResults.get(j.job);
       const jobId = r?.jobId ?? (r?.jobArn ? jobIdFromArn(r.jobArn) : undefined);
-      body.jobs.push({
+      // Bedrock's own count of the job's tokens, for the price of its mode.
+      const manifest = jobId
+        ? await readIfThere<{ inputTokenCount?: number; outputTokenCount?: number }>(
+            `${keys.outputPrefix(runId, attempt)}${jobId}/manifest.json.out`,
+          )
+        : undefined;
+      jobs.push({
         attempt,
         job: j.job,
         mode: j.mode,
@@ -529,21 +763,107 @@ export async function report(
         records: j.records,
         ...(jobId ? { jobId } : {}),
         ...(r?.message ? { message: r.message } : {}),
+        ...(typeof manifest?.inputTokenCount === 'number'
+          ? { tokens: { input: manifest.inputTokenCount, output: manifest.outputTokenCount ?? 0 } }
+          : {}),
       });
     }
   }
-  await ctx.store.put(keys.report(runId), json(body));
-  ctx.log.info('reported', {
+
+  // The run's documents: every attempt re-submits a subset of the first one's.
+  const typeOf = new Map<string, string>();
+  for (const j of first.jobs)
+    for await (const line of ctx.store.lines(keys.jobIndex(runId, 1, j.job))) {
+      const entry = JSON.parse(line) as IndexEntry;
+      typeOf.set(entry.docId, entry.type);
+    }
+  const perType = new Map<string, { documents: number; results: number; rejections: RejectedRecord[] }>();
+  const pages = new Map<string, DocumentPages>();
+  let unknownDocuments = 0;
+  const visit = async ([docId, type]: [string, string]): Promise<void> => {
+    const t = perType.get(type) ?? { documents: 0, results: 0, rejections: [] };
+    perType.set(type, t);
+    t.documents++;
+    const doc = await readIfThere<DocumentRecord>(keys.document(docId));
+    if (!doc) {
+      unknownDocuments++;
+      return;
+    }
+    const n = doc.pages ?? 0;
+    // Register routes a PDF whose every page has text to the text layer (unless configured not to).
+    const textLayer =
+      doc.mediaType === 'application/pdf' &&
+      n > 0 &&
+      doc.textLayerPages === n &&
+      ctx.config.ocr.textLayer !== 'never';
+    const route = `${type}\n${textLayer}`;
+    const p = pages.get(route) ?? { type, textLayer, pages: 0, documents: 0 };
+    p.pages += n;
+    p.documents = (p.documents ?? 0) + 1;
+    pages.set(route, p);
+    if (doc.status === 'result') t.results++;
+    else if (doc.status === 'rejected') {
+      const rejection = await readIfThere<RejectedRecord>(keys.rejected(docId));
+      if (rejection?.runId === runId) t.rejections.push(rejection);
+    }
+  };
+  // Sixteen documents at a time: enough to hide the store's latency, few enough for any quota.
+  const entries = [...typeOf];
+  for (let i = 0; i < entries.length; i += 16) await Promise.all(entries.slice(i, i + 16).map(visit));
+  const allRejections = [...perType.values()].flatMap((t) => t.rejections);
+  const { pages: pageTotals, cost } = runCost(ctx.config, first.modelId, tokens, jobs, [...pages.values()]);
+  const body: RunReport = {
+    reportVersion: REPORT_VERSION,
     runId,
-    results: body.results,
-    rejected: body.rejected,
-    attempts: body.attempts,
+    modelId: first.modelId,
+    createdAt: now.toISOString(),
+    startedAt: first.createdAt,
+    durationMs: Math.max(0, now.getTime() - Date.parse(first.createdAt)),
+    documents: first.documents,
+    records,
+    deferred: first.deferred,
+    attempts: plans.length,
+    results,
+    rejected,
+    pending: Math.max(0, typeOf.size - results - rejected),
+    redriven,
+    errorRecords,
+    tokens,
+    jobs,
+    perAttempt,
+    byType: [...perType.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([type, t]) => ({
+        type,
+        documents: t.documents,
+        results: t.results,
+        rejected: t.rejections.length,
+        ...fieldFailures(t.documents, t.rejections),
+      })),
+    rejectedDocuments: allRejections
+      .map((r) => ({
+        docId: r.docId,
+        type: r.type,
+        source: r.source.key,
+        stage: r.stage,
+        reasons: r.reasons,
+      }))
+      .sort((a, b) => a.source.localeCompare(b.source))
+      .slice(0, MAX_LISTED_REJECTIONS),
+    pages: { ...pageTotals, unknownDocuments },
+    cost,
+  };
+  await ctx.store.put(keys.report(runId), json(body), { contentType: 'application/json' });
+  await ctx.store.put(reportHtmlKey(runId), renderReportHtml(body), {
+    contentType: 'text/html; charset=utf-8',
   });
+  ctx.log.info('reported', { runId, results, rejected, attempts: body.attempts });
   return {
     runId,
-    results: body.results,
-    rejected: body.rejected,
+    results,
+    rejected,
     attempts: body.attempts,
     report: keys.report(runId),
+    html: reportHtmlKey(runId),
   };
 }

@@ -108,6 +108,17 @@ describe('Scenario: batch outcomes', () => {
     expect(run.report?.jobs[0]?.status).toBe('Failed');
   });
 
+  it('keeps what a PartiallyCompleted job produced and re-drives only the records it did not', async () => {
+    t = await makeEnv({ bedrock: { faults: { terminalStatus: 'PartiallyCompleted' } } });
+    const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
+    expect(run.report?.jobs[0]).toMatchObject({ attempt: 1, status: 'PartiallyCompleted' });
+    expect(run.report?.attempts).toBe(2);
+    // Attempt 1 kept its output; only the record without an output line went round again.
+    expect(run.report?.jobs.find((j) => j.attempt === 2)?.records).toBe(1);
+    expect(run.documents.every((d) => d.outcome !== 'missing')).toBe(true);
+    expect(run.documents.filter((d) => d.outcome === 'result').length).toBeGreaterThanOrEqual(1);
+  });
+
   it('collects the records an Expired job never produced as rejections, not silence', async () => {
     t = await makeEnv({ bedrock: { faults: { terminalStatus: 'Expired' } } });
     const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);

@@ -1,0 +1,99 @@
+import { BoundedRunner } from './concurrency.ts';
+
+/**
+ * Collect's partitions: a run's records split by document into P groups small enough to join in
+ * memory one at a time, whatever the size of the run. The groups live in the store as segment
+ * objects written in order, so the only memory that grows with the run is a buffer of fixed size.
+ */
+
+/** Segment writes in flight during a flush. */
+const FLUSH_CONCURRENCY = 4;
+
+/** Records per partition Collect aims at: its join of one partition holds about this many in memory. */
+export const RECORDS_PER_PARTITION = 20_000;
+/** More partitions only add segment objects; 250 keeps 50 M records within ~200 k each (and fits a byte). */
+export const MAX_PARTITIONS = 250;
+
+/** How many partitions a run of `records` records gets (at least 1). */
+export function partitionCount(records: number, perPartition = RECORDS_PER_PARTITION): number {
+  return Math.min(MAX_PARTITIONS, Math.max(1, Math.ceil(records / Math.max(1, perPartition))));
+}
+
+/** The partition of a document: FNV-1a of its id, so every chunk of a document lands in the same one. */
+export function partitionOf(docId: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < docId.length; i++) {
+    h ^= docId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}
+
+/**
+ * Buffers lines per partition and writes them out as numbered segment objects whenever the
+ * buffered total passes `budgetBytes`: each partition's lines are its segments read in key order.
+ * Writing whole objects (not one open stream per partition) keeps memory to the budget on any
+ * store: an S3 multipart writer would hold a part buffer of several MB per open partition.
+ */
+export class PartitionSpill {
+  readonly #buffers: string[][];
+  readonly #segments: number[];
+  readonly #budget: number;
+  readonly #write: (partition: number, segment: number, body: string) => Promise<void>;
+  #buffered = 0;
+  #lines = 0;
+
+  /**
+   * `write` stores one segment; segments of one partition are numbered 0, 1, … in the order their
+   * lines arrived, so a key that sorts by that number (zero-padded) reads them back in order.
+   */
+  constructor(
+    partitions: number,
+    write: (partition: number, segment: number, body: string) => Promise<void>,
+    budgetBytes = 8 * 1024 * 1024,
+  ) {
+    this.#buffers = Array.from({ length: partitions }, () => []);
+    this.#segments = new Array<number>(partitions).fill(0);
+    this.#budget = budgetBytes;
+    this.#write = write;
+  }
+
+  /** Lines added so far. */
+  get lines(): number {
+    return this.#lines;
+  }
+
+  /** Adds one line (without its newline); resolves once any flush it caused is written. */
+  async add(partition: number, line: string): Promise<void> {
+    const buffer = this.#buffers[partition];
+    if (!buffer) throw new RangeError(`partition ${partition} out of range 0–${this.#buffers.length - 1}`);
+    buffer.push(line);
+    this.#lines++;
+    // UTF-16 length, not bytes: the budget bounds memory, which is what strings cost.
+    this.#buffered += line.length + 1;
+    if (this.#buffered >= this.#budget) await this.flush();
+  }
+
+  /**
+   * Writes every non-empty buffer as the next segment of its partition, a few at a time (a store
+   * round trip each): a buffer is released as its segment is handed over, so a flush holds little
+   * more than the budget.
+   */
+  async flush(): Promise<void> {
+    const writes = new BoundedRunner(FLUSH_CONCURRENCY);
+    for (const [partition, buffer] of this.#buffers.entries()) {
+      if (buffer.length === 0) continue;
+      const segment = this.#segments[partition] ?? 0;
+      this.#segments[partition] = segment + 1;
+      this.#buffers[partition] = [];
+      await writes.run(() => this.#write(partition, segment, `${buffer.join('\n')}\n`));
+    }
+    await writes.drain();
+    this.#buffered = 0;
+  }
+
+  /** Segments written for a partition so far. */
+  segments(partition: number): number {
+    return this.#segments[partition] ?? 0;
+  }
+}

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_PARTITIONS,
+  PartitionSpill,
+  partitionCount,
+  partitionOf,
+  RECORDS_PER_PARTITION,
+} from '../../../../src/core/batch/partition.ts';
+import { docIdFromSha256, sha256Hex } from '../../../../src/core/ids.ts';
+
+describe('Function: partitionCount', () => {
+  it('gives one partition per RECORDS_PER_PARTITION records, at least 1 and at most MAX_PARTITIONS', () => {
+    expect(partitionCount(0)).toBe(1);
+    expect(partitionCount(RECORDS_PER_PARTITION)).toBe(1);
+    expect(partitionCount(RECORDS_PER_PARTITION + 1)).toBe(2);
+    expect(partitionCount(1_000_000)).toBe(Math.ceil(1_000_000 / RECORDS_PER_PARTITION));
+    expect(partitionCount(10 ** 12)).toBe(MAX_PARTITIONS);
+  });
+});
+
+describe('Function: partitionOf', () => {
+  it('is stable, in range, and spreads real docIds evenly', () => {
+    const counts = new Array<number>(16).fill(0);
+    for (let i = 0; i < 16_000; i++) {
+      const docId = docIdFromSha256(sha256Hex(`doc ${i}`));
+      const p = partitionOf(docId, 16);
+      expect(partitionOf(docId, 16)).toBe(p);
+      counts[p] = (counts[p] ?? 0) + 1;
+    }
+    for (const c of counts) expect(c).toBeGreaterThan(800);
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1, max: 300 }), (id, n) => {
+        const p = partitionOf(id, n);
+        expect(Number.isInteger(p) && p >= 0 && p < n).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('Class: PartitionSpill', () => {
+  it('writes each partition’s lines, in arrival order, across numbered segments within the budget', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat({ max: 4 }), fc.string({ minLength: 1, maxLength: 20 })), {
+          maxLength: 200,
+        }),
+        fc.integer({ min: 1, max: 200 }),
+        async (adds, budget) => {
+          const segments = new Map<string, string>();
+          let biggest = 0;
+          const spill = new PartitionSpill(
+            5,
+            async (p, s, body) => {
+              expect(segments.has(`${p}/${s}`)).toBe(false);
+              segments.set(`${p}/${s}`, body);
+            },
+            budget,
+          );
+          for (const [p, line] of adds) {
+            await spill.add(p, line);
+            biggest = Math.max(biggest, line.length);
+          }
+          await spill.flush();
+          expect(spill.lines).toBe(adds.length);
+          for (let p = 0; p < 5; p++) {
+            let text = '';
+            for (let s = 0; s < spill.segments(p); s++) {
+              const body = segments.get(`${p}/${s}`);
+              expect(body).toBeDefined();
+              text += body;
+            }
+            const want = adds.filter(([q]) => q === p).map(([, l]) => `${l}\n`);
+            expect(text).toBe(want.join(''));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a partition out of range', async () => {
+    const spill = new PartitionSpill(2, async () => {});
+    await expect(spill.add(2, 'x')).rejects.toThrow(RangeError);
+  });
+});
