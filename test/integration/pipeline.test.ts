@@ -137,7 +137,13 @@ describe('Pipeline: docbatch run on the samples', () => {
         'AlreadyIngested',
       ]);
     }
-    expect(statesEntered(again.batch)).toEqual(['StartRun', 'Assemble', 'AnythingToRun', 'NothingToRun', 'Report']);
+    expect(statesEntered(again.batch)).toEqual([
+      'StartRun',
+      'Assemble',
+      'AnythingToRun',
+      'NothingToRun',
+      'Report',
+    ]);
     const rejection = await readJsonFile<RejectedRecord>(
       join(t.workdir, 'bucket', byName(again, 'not-a-receipt.pdf').outputKey ?? ''),
     );
