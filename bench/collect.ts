@@ -4,6 +4,7 @@
  *   node bench/collect.ts                                   (part of `npm run bench`)
  *   node bench/collect.ts --sizes 10000,100000 --chunks-per-doc 1 --dir /dev/shm --keep
  *   node bench/collect.ts --node-flag=--max-semi-space-size=16     (flags for the measured process)
+ *   node bench/collect.ts --discard-outcomes     (per-document outcome objects to a null store)
  *
  * For every size of the growth series (default 10k, 100k, 1M output lines) it stages that many
  * ~1 KB chunk records (as bench/assemble.ts does), runs Assemble for the plan and the index, and
@@ -23,7 +24,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { IndexEntry } from '../src/core/outcomes.ts';
-import type { Logger } from '../src/ports.ts';
+import type { Logger, ObjectStore } from '../src/ports.ts';
 import { assemble, type CollectSummary, collect, type JobResult, type Plan } from '../src/tasks/batch.ts';
 import {
   BENCH_RUN,
@@ -198,14 +199,49 @@ export async function generate(dir: string, records: number, chunksPerDoc: numbe
 interface CollectFigures {
   seconds: number;
   passes: Record<string, number>;
+  passRss: Record<string, number>;
   summary: Pick<CollectSummary, 'results' | 'rejected' | 'redrive' | 'records' | 'errorRecords'>;
   sampledMb: number;
   maxRssMb: number;
 }
 
-async function measure(dir: string, jobResultsFile: string): Promise<CollectFigures> {
+const NULL_DOCUMENT = JSON.stringify({ sources: [], status: 'staged' });
+
+/** Bucket prefixes of the per-document objects Collect reads and writes (outcomes, registrations, clean-up). */
+const OUTCOME_PREFIXES = ['results/', 'rejected/', 'documents/', 'staged/', 'claims/'];
+
+/**
+ * The store with the per-document outcome objects sent nowhere: their writes and deletes are
+ * dropped and every documents/ record reads as the same empty one. Collect still decides, serializes and hands over every
+ * outcome; only the local store's cost of a few file creations per document is left out, to show
+ * what Collect's own streaming and parsing achieve (re-staging still reads the staged text).
+ */
+function nullOutcomes(store: ObjectStore): ObjectStore {
+  const outcome = (key: string) => OUTCOME_PREFIXES.some((p) => key.startsWith(p));
+  return {
+    bucket: store.bucket,
+    get: (key) => store.get(key),
+    // Every registration reads as one empty record: building a NotFoundError (and its stack) per
+    // read would be measured instead of Collect.
+    getText: (key) => (key.startsWith('documents/') ? Promise.resolve(NULL_DOCUMENT) : store.getText(key)),
+    lines: (key) => store.lines(key),
+    head: (key) => store.head(key),
+    openWriter: (key) => store.openWriter(key),
+    list: (prefix) => store.list(prefix),
+    put: (key, body, options) => (outcome(key) ? Promise.resolve() : store.put(key, body, options)),
+    delete: (key) => (outcome(key) ? Promise.resolve() : store.delete(key)),
+  };
+}
+
+async function measure(
+  dir: string,
+  jobResultsFile: string,
+  discardOutcomes: boolean,
+): Promise<CollectFigures> {
   const memory = rssSampler();
   const passes: Record<string, number> = {};
+  /** RSS as each pass ends, to show where memory goes. */
+  const passRss: Record<string, number> = {};
   const log: Logger = {
     info() {},
     warn() {},
@@ -215,11 +251,14 @@ async function measure(dir: string, jobResultsFile: string): Promise<CollectFigu
         message === 'collect pass' &&
         typeof fields?.['pass'] === 'string' &&
         typeof fields['ms'] === 'number'
-      )
+      ) {
         passes[fields['pass']] = fields['ms'] / 1000;
+        passRss[fields['pass']] = process.memoryUsage().rss / MB;
+      }
     },
   };
-  const ctx = { ...(await benchContext(join(dir, 'bucket'))), log };
+  const base = await benchContext(join(dir, 'bucket'));
+  const ctx = { ...base, log, ...(discardOutcomes ? { store: nullOutcomes(base.store) } : {}) };
   const jobResults = JSON.parse(readFileSync(jobResultsFile, 'utf8')) as JobResult[];
   const started = performance.now();
   const s = await collect({ runId: BENCH_RUN, attempt: 1, jobResults }, ctx);
@@ -227,6 +266,7 @@ async function measure(dir: string, jobResultsFile: string): Promise<CollectFigu
   return {
     seconds,
     passes,
+    passRss,
     summary: {
       results: s.results,
       rejected: s.rejected,
@@ -249,6 +289,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'node-flag': { type: 'string', multiple: true },
+      'discard-outcomes': { type: 'boolean', default: false },
     },
   });
   const nodeFlags = nodeFlagsOf(values['node-flag']);
@@ -256,7 +297,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
   const chunksPerDoc = Number(values['chunks-per-doc']);
   const base = typeof values.dir === 'string' ? values.dir : tmpdir();
   console.log(
-    `collect: ${sizes.map((s) => fmt(s, 0)).join(', ')} output lines (Claude tool_use answers, small modelInput echo, shuffled), ${chunksPerDoc} chunk(s) per document; ${availableParallelism()} cores; store under ${base}; Node ${process.version} ${nodeFlags.length > 0 ? nodeFlags.join(' ') : 'default flags'}`,
+    `collect: ${sizes.map((s) => fmt(s, 0)).join(', ')} output lines (Claude tool_use answers, small modelInput echo, shuffled), ${chunksPerDoc} chunk(s) per document; ${availableParallelism()} cores; store under ${base}${values['discard-outcomes'] ? ', per-document outcome objects DISCARDED (null store)' : ''}; Node ${process.version} ${nodeFlags.length > 0 ? nodeFlags.join(' ') : 'default flags'}`,
   );
   let ok = true;
   let largest: { lines: number; f: CollectFigures } | undefined;
@@ -272,7 +313,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         new URL(import.meta.url).pathname,
         'collect',
         dir,
-        ['--job-results', jobResultsFile],
+        ['--job-results', jobResultsFile, ...(values['discard-outcomes'] ? ['--discard-outcomes'] : [])],
         nodeFlags,
       );
       const correct =
@@ -284,7 +325,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       ok &&= correct;
       largest = { lines: g.lines, f };
       const passes = Object.entries(f.passes)
-        .map(([k, v]) => `${k} ${fmt(v)} s`)
+        .map(([k, v]) => `${k} ${fmt(v)} s, RSS ${fmt(f.passRss[k] ?? 0, 0)} MB`)
         .join(', ');
       console.log(
         `  ${fmt(g.lines, 0).padStart(9)} lines (${fmt(g.outputBytes / MB, 0)} MB)  ${fmt(f.seconds).padStart(7)} s  ${fmt(g.lines / f.seconds, 0).padStart(8)} lines/s  peak RSS ${fmt(f.maxRssMb, 0)} MB (sampled ${fmt(f.sampledMb, 0)})  [${passes}]  results ${fmt(f.summary.results, 0)}, re-staged ${fmt(f.summary.redrive, 0)}${correct ? '' : `  WRONG: expected ${JSON.stringify(g.expected)}`}  [generation ${fmt(generation)} s, not counted]`,
@@ -308,7 +349,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (argv[0] === '--measure') {
     const dir = argv[argv.indexOf('--dir') + 1] ?? '';
     const jobResults = argv[argv.indexOf('--job-results') + 1] ?? '';
-    console.log(JSON.stringify(await measure(dir, jobResults)));
+    console.log(JSON.stringify(await measure(dir, jobResults, argv.includes('--discard-outcomes'))));
   } else {
     process.exitCode = (await run(argv)) ? 0 : 1;
   }

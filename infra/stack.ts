@@ -129,8 +129,9 @@ export const S3_ACCESS: Record<TaskName, { read: string[]; write: string[]; dele
   // outcome whose sources grew while it was written.
   Collect: {
     read: ['runs/', 'documents/', 'staged/', 'results/', 'rejected/'],
-    write: ['results/', 'rejected/', 'documents/', 'staged/'],
-    delete: ['staged/', 'claims/'],
+    // runs/: the attempt's collect.json summary and the collect-tmp/ partition segments it removes.
+    write: ['results/', 'rejected/', 'documents/', 'staged/', 'runs/'],
+    delete: ['staged/', 'claims/', 'runs/'],
   },
   // The report reads this run's documents (pages, text-layer pages) and rejections (reasons).
   Report: { read: ['runs/', 'documents/', 'rejected/'], write: ['reports/'], delete: [] },

@@ -51,6 +51,8 @@ export interface Config {
     pollSeconds: number;
     /** A job still not finished this long after creation is stopped and its records re-driven. */
     deadlineHours: number;
+    /** belowMinimum 'defer': hours after a document's registration when its records go on-demand even below the minimum. */
+    deferMaxAgeHours: number;
   };
   /** Prices for estimates: the configuration's rows in front of the dated default table. */
   prices: PriceTable;
@@ -95,7 +97,7 @@ export function defaultConfig(modelId = LOCAL_MODEL_ID): Config {
     onDemandConcurrency: 4,
     chunk: { maxTokens: 6000 },
     ocr: { textLayer: 'prefer', textractFeatures: {} },
-    batch: { timeoutHours: 24, maxAttempts: 2, pollSeconds: 300, deadlineHours: 30 },
+    batch: { timeoutHours: 24, maxAttempts: 2, pollSeconds: 300, deadlineHours: 30, deferMaxAgeHours: 24 },
     prices: structuredClone(DEFAULT_PRICES),
     schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'UTC' },
   };

@@ -3,7 +3,7 @@ import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/
 import { DocumentJoin, type JoinedDocument } from '../core/batch/join.ts';
 import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
 import { BatchedLines } from '../core/batch/lines.ts';
-import { PartitionSpill, partitionCount, partitionOf } from '../core/batch/partition.ts';
+import { PartitionSpill, partitionCount, partitionOf, spillBudget } from '../core/batch/partition.ts';
 import { JobPlanner } from '../core/batch/planner.ts';
 import { RecordRouter } from '../core/batch/record-router.ts';
 import { decideDocument, interpretOutputLine } from '../core/collect.ts';
@@ -437,6 +437,7 @@ export async function collect(
 
   const expected = plan.jobs.reduce((n, j) => n + j.records, 0);
   const partitions = partitionCount(expected, input.scratch?.recordsPerPartition);
+  const spillChars = input.scratch?.spillChars ?? spillBudget(partitions);
   const tmpPrefix = keys.collectTmpPrefix(runId, attempt);
   const segmentKey = (kind: 'index' | 'output', partition: number, segment: number) =>
     keys.collectTmpSegment(runId, attempt, kind, partition, segment);
@@ -460,7 +461,7 @@ export async function collect(
   const indexSpill = new PartitionSpill(
     partitions,
     (p, s, body) => ctx.store.put(segmentKey('index', p, s), body),
-    input.scratch?.spillChars,
+    spillChars,
   );
   for (const job of plan.jobs) {
     for await (const line of ctx.store.lines(keys.jobIndex(runId, attempt, job.job))) {
@@ -478,7 +479,7 @@ export async function collect(
   const outputSpill = new PartitionSpill(
     partitions,
     (p, s, body) => ctx.store.put(segmentKey('output', p, s), body),
-    input.scratch?.spillChars,
+    spillChars,
   );
   const outputPrefix = keys.outputPrefix(runId, attempt);
   for await (const obj of ctx.store.list(outputPrefix)) {

@@ -131,7 +131,15 @@ describe('Scenario: batch outcomes', () => {
   it('stops a job stuck past the deadline and re-drives what it did not finish', async () => {
     t = await makeEnv({
       bedrock: { ticksPerStatus: 3 },
-      config: { batch: { timeoutHours: 24, maxAttempts: 3, pollSeconds: 300, deadlineHours: 0.0001 } },
+      config: {
+        batch: {
+          timeoutHours: 24,
+          maxAttempts: 3,
+          pollSeconds: 300,
+          deadlineHours: 0.0001,
+          deferMaxAgeHours: 24,
+        },
+      },
     });
     const run = await runPipeline(t.env, await collectInputs([INVOICES]), fast);
     const states = statesEntered(run.batch);

@@ -19,6 +19,20 @@ export function partitionCount(records: number, perPartition = RECORDS_PER_PARTI
   return Math.min(MAX_PARTITIONS, Math.max(1, Math.ceil(records / Math.max(1, perPartition))));
 }
 
+/** Characters a partition's segment holds at most, about: large enough for few store round trips. */
+export const SEGMENT_CHARS = 256 * 1024;
+/** Characters buffered across all partitions at most, whatever their number. */
+export const SPILL_MAX_CHARS = 8 * 1024 * 1024;
+
+/**
+ * The spill budget for `partitions`: segments of about SEGMENT_CHARS each (buffers fill evenly,
+ * documents being hashed), within SPILL_MAX_CHARS in all. A small run buffers little; a large one
+ * writes segments of SPILL_MAX_CHARS / P characters.
+ */
+export function spillBudget(partitions: number): number {
+  return Math.min(SPILL_MAX_CHARS, Math.max(1, partitions) * SEGMENT_CHARS);
+}
+
 /** The partition of a document: FNV-1a of its id, so every chunk of a document lands in the same one. */
 export function partitionOf(docId: string, partitions: number): number {
   let h = 0x811c9dc5;
@@ -31,7 +45,7 @@ export function partitionOf(docId: string, partitions: number): number {
 
 /**
  * Buffers lines per partition and writes them out as numbered segment objects whenever the
- * buffered total passes `budgetBytes`: each partition's lines are its segments read in key order.
+ * buffered total passes `budgetChars`: each partition's lines are its segments read in key order.
  * Writing whole objects (not one open stream per partition) keeps memory to the budget on any
  * store: an S3 multipart writer would hold a part buffer of several MB per open partition.
  */
@@ -50,11 +64,11 @@ export class PartitionSpill {
   constructor(
     partitions: number,
     write: (partition: number, segment: number, body: string) => Promise<void>,
-    budgetBytes = 8 * 1024 * 1024,
+    budgetChars = SPILL_MAX_CHARS,
   ) {
     this.#buffers = Array.from({ length: partitions }, () => []);
     this.#segments = new Array<number>(partitions).fill(0);
-    this.#budget = budgetBytes;
+    this.#budget = budgetChars;
     this.#write = write;
   }
 
