@@ -44,31 +44,28 @@ export function chunkPages(pages: readonly PageText[], maxTokens: number): Chunk
     if (tokens > maxTokens) {
       flush();
       // One page over budget: split it by lines, each piece keeping the page marker.
+      const emitPiece = (lines: string[], pieceTokens: number) => {
+        current = {
+          pageStart: page.page,
+          pageEnd: page.page,
+          parts: [`--- page ${page.page} ---`, ...lines],
+          tokens: pieceTokens,
+        };
+        flush();
+      };
       let piece: string[] = [];
       let pieceTokens = 0;
       for (const line of page.text.split('\n')) {
         const lineTokens = estimateTokens(`${line}\n`);
         if (piece.length > 0 && pieceTokens + lineTokens > maxTokens) {
-          current = {
-            pageStart: page.page,
-            pageEnd: page.page,
-            parts: [`--- page ${page.page} ---`, ...piece],
-            tokens: pieceTokens,
-          };
-          flush();
+          emitPiece(piece, pieceTokens);
           piece = [];
           pieceTokens = 0;
         }
         piece.push(line);
         pieceTokens += lineTokens;
       }
-      current = {
-        pageStart: page.page,
-        pageEnd: page.page,
-        parts: [`--- page ${page.page} ---`, ...piece],
-        tokens: pieceTokens,
-      };
-      flush();
+      emitPiece(piece, pieceTokens);
       continue;
     }
     if (current && current.tokens + tokens > maxTokens) flush();
