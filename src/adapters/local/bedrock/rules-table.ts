@@ -93,6 +93,12 @@ const ROLE_WORDS: Record<Exclude<ColumnRole, 'number'>, string[]> = {
     'bedrag',
     'totaal',
     'importe',
+    // A price "including tax" in the last column is what the line costs in total.
+    'price incl vat',
+    'price incl tax',
+    'prijs incl btw',
+    'preis inkl mwst',
+    'prix ttc',
   ],
 };
 
@@ -313,7 +319,34 @@ function rowDescription(row: CellRow, headerCols: readonly (ColumnSpec | undefin
     texts.push(c.text);
   });
   while (texts.length > 1 && /^\d{1,3}\.?$/.test(texts[0] ?? '')) texts.shift();
+  // An article number in a cell of its own before the description (`E103184  Onderhoudsset`)
+  // identifies the product; it is not part of what the line says was sold.
+  if (texts.length > 1 && ARTICLE_CODE_RE.test(texts[0] ?? '') && hasWords(texts.slice(1).join(' ')))
+    texts.shift();
   return texts.join(' ');
+}
+
+/** One token mixing letters and digits, or a long digit run: a product code, not a word. */
+const ARTICLE_CODE_RE = /^(?=[^\s]*\d)(?=[^\s]*\p{L}|\d{5,}$)[\p{L}\d][\p{L}\d\-_./]{3,}$/u;
+
+/**
+ * Counts printed before the description (`1  2  Widget`: position, then quantity) line up with
+ * the header's cells from the left, where the description has not yet shifted anything.
+ */
+function leadingQuantity(
+  row: CellRow,
+  headerCols: readonly (ColumnSpec | undefined)[],
+  item: Record<string, unknown>,
+  doc: Doc,
+): void {
+  for (let k = 0; k < row.cells.length; k++) {
+    const text = row.cells[k]?.text ?? '';
+    if (!/^\d+(?:[.,]\d+)?$/.test(text)) return;
+    const col = headerCols[k];
+    if (col?.role !== 'quantity' || item[col.key] !== undefined) continue;
+    const value = toNumber(findAmounts(text, doc.ctx)[0], col);
+    if (value !== undefined) item[col.key] = value;
+  }
 }
 
 /**
@@ -391,6 +424,8 @@ function plainItems(doc: Doc, columns: readonly ColumnSpec[]): Record<string, un
   const numericCols = header.order.length > 0 ? header.order : columns.filter((c) => c.role !== 'text');
   const items: Record<string, unknown>[] = [];
   let pendingText: string | undefined;
+  // Lines without figures after a row: the rest of its description, or the next row's description.
+  let continuation: string[] = [];
   let misses = 0;
   let paused = false;
   let sinceHeader = 0;
@@ -406,6 +441,8 @@ function plainItems(doc: Doc, columns: readonly ColumnSpec[]): Record<string, un
     }
     if (paused) continue;
     if (STOP_ROW_RE.test(line)) {
+      extendLast(items, textCol, continuation);
+      continuation = [];
       if (findAmounts(line, doc.ctx).some((a) => a.monetary)) break;
       // Before the first row, a caption line wrapping under the header (`Ohne MwSt.`) is part of it.
       if (sinceHeader > 0) paused = true;
@@ -427,23 +464,53 @@ function plainItems(doc: Doc, columns: readonly ColumnSpec[]): Record<string, un
     if (!monetary) {
       // A description printed on its own line, above (or instead of beside) its amounts.
       if (hasWords(line)) pendingText = line;
-      if (++misses >= 4) paused = true;
+      const single = cells.length <= 1 && !PAGE_FURNITURE_RE.test(line);
+      if (single && items.length > 0 && continuation.length < MAX_CONTINUATION_LINES && line.trim()) {
+        continuation.push(line.trim());
+        continue;
+      }
+      if (++misses >= 4) {
+        paused = true;
+        extendLast(items, textCol, continuation);
+        continuation = [];
+      }
       continue;
     }
     misses = 0;
     const item: Record<string, unknown> = {};
     let description = cleanDescription(text);
     if (!hasWords(description) && pendingText) description = cleanDescription(pendingText);
+    else extendLast(items, textCol, continuation);
+    continuation = [];
     pendingText = undefined;
     if (textCol && hasWords(description)) item[textCol.key] = description;
     const aligned =
       cellRow !== undefined && headerCols !== undefined && assignByCells(cellRow, headerCols, item);
     if (!aligned) assignNumbers(numbers, numericCols, item);
     if (textCol && item[textCol.key] === undefined) continue;
+    if (cellRow && header.cellCols) leadingQuantity(cellRow, header.cellCols, item, doc);
     items.push(item);
     sinceHeader++;
   }
+  extendLast(items, textCol, continuation);
   return items;
+}
+
+/** Lines wrapped under a row's description (a service period, a serial number) belong to it. */
+const MAX_CONTINUATION_LINES = 4;
+/** Page breaks and their notes end a row's wrapped lines: the next page's text is not the row's. */
+const PAGE_FURNITURE_RE =
+  /^-{2,}\s*page\b|\b(?:continued|fortsetzung|vervolg|suite)\b|\b(?:page|seite|pagina|blz|p)\.?\s*\d+\s*(?:of|von|van|de|\/)\s*\d+/iu;
+
+function extendLast(
+  items: Record<string, unknown>[],
+  textCol: ColumnSpec | undefined,
+  lines: readonly string[],
+): void {
+  const last = items[items.length - 1];
+  if (!textCol || !last || lines.length === 0) return;
+  const more = lines.map(cleanDescription).filter(Boolean);
+  if (more.length > 0) last[textCol.key] = [last[textCol.key], ...more].join('\n');
 }
 
 /**

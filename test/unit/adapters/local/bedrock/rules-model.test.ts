@@ -404,12 +404,13 @@ describe('Function: extractBySchema on rows of cells', () => {
     // Act
     const record = extractBySchema(text, invoiceSchema);
 
-    // Assess: the recipient's block never yields the seller.
+    // Assess: the recipient's block never yields the seller; `Grondslag` (the taxable base) is the subtotal.
     expect(record).toEqual({
       invoice_number: 'VF1005193039',
       invoice_date: '2022-09-08',
       due_date: '2022-09-22',
       buyer_name: 'Strategic Corp',
+      subtotal: 41.31,
       tax_amount: 8.68,
       total_amount: 49.99,
     });
@@ -500,6 +501,109 @@ describe('Function: extractBySchema on rows of cells', () => {
 
     // Assess
     expect(record['line_items']).toEqual([{ description: 'Room Charges', amount: 1939 }]);
+  });
+
+  it('returns wrapped description lines with their row, and the count printed before the description', () => {
+    // Prepare
+    const text = [
+      'Pos.  Menge  Beschreibung  Rabatt %  Einzelpreis  Zeilenbetrag',
+      '1  2  Managed backup 500 GB  4,50  9,00',
+      'Leistungszeitraum 01.03.-31.03.',
+      'Vertrag: BK-1182',
+      '2  1  Support hours  60,00  60,00',
+      'Continued on page 2',
+      'Gesamtbetrag EUR  69,00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess: the page note is not part of the last row.
+    expect(record['line_items']).toEqual([
+      {
+        description: 'Managed backup 500 GB\nLeistungszeitraum 01.03.-31.03.\nVertrag: BK-1182',
+        quantity: 2,
+        unit_price: 4.5,
+        amount: 9,
+      },
+      { description: 'Support hours', quantity: 1, unit_price: 60, amount: 60 },
+    ]);
+  });
+
+  it('returns a description without the article number printed in a cell of its own', () => {
+    // Prepare
+    const text = [
+      'Artikel  Omschrijving  Prijs  Aantal  Bedrag',
+      'K22871  Ontkalker 250 ml  7,95  2  15,90',
+      '40012345  Waterfilter set  12,50  1  12,50',
+      'Totaal  28,40',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record['line_items']).toEqual([
+      { description: 'Ontkalker 250 ml', unit_price: 7.95, quantity: 2, amount: 15.9 },
+      { description: 'Waterfilter set', unit_price: 12.5, quantity: 1, amount: 12.5 },
+    ]);
+  });
+
+  it('returns the price including tax in the last column as the line amount', () => {
+    // Prepare: the tax rate column has no caption of its own.
+    const text = [
+      'Product  Qty  Price each  VAT Price incl. VAT',
+      'Standing desk oak  1  € 310,00  21%  € 375,10',
+      'Cable tray  2  € 12,00  21%  € 29,04',
+      'Total  € 404,14',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record['line_items']).toEqual([
+      { description: 'Standing desk oak', quantity: 1, unit_price: 310, amount: 375.1 },
+      { description: 'Cable tray', quantity: 2, unit_price: 12, amount: 29.04 },
+    ]);
+  });
+
+  it('returns the amount before tax as the subtotal when a subtotal including tax is printed too', () => {
+    // Prepare
+    const text = [
+      'Invoice number: 5521',
+      'Exclusief BTW  € 100,00  Subtotaal  € 121,00',
+      'BTW 21%  € 21,00',
+      'Totaal  € 121,00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect([record['subtotal'], record['tax_amount'], record['total_amount']]).toEqual([100, 21, 121]);
+  });
+
+  it('returns a booking reference and the payee of a payment receipt that prints no invoice number', () => {
+    // Prepare
+    const text = [
+      'PAYMENT RECEIPT',
+      'Guest: A. Tan  Date: 02/03/2024',
+      'Booking ID  Payment Mode',
+      'HX77Q21  Card',
+      'Grand Total  Rs 2400',
+      'Payment received by Lakeview Stays  Paid by card (Rs 2400)  Rs 2400',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect([record['invoice_number'], record['seller_name'], record['total_amount']]).toEqual([
+      'HX77Q21',
+      'Lakeview Stays',
+      2400,
+    ]);
   });
 });
 
