@@ -15,6 +15,41 @@ export interface DocumentInfo {
   pixelSizes: ({ width: number; height: number } | undefined)[];
   /** Per page: true when the PDF's own text layer carries usable text. Always false for images. */
   textLayer: boolean[];
+  /**
+   * Per PDF page: the images big enough to hold text on which the text layer has no character, so
+   * whatever text they show is missing from it (absent when the reader does not look; empty lists
+   * for image documents, whose whole page is OCR'd anyway).
+   */
+  uncoveredImages?: UncoveredImage[][];
+}
+
+/** An image on a PDF page with no text-layer character inside its box. */
+export interface UncoveredImage {
+  /** Its box on the page, as ratios of the page's width and height from the top-left corner. */
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  /** The share of the page's area the box covers (0–1). */
+  coverage: number;
+  /** The image's own pixel size. */
+  width: number;
+  height: number;
+}
+
+/**
+ * The 1-based pages whose usable text layer misses text shown as an image: an uncovered image
+ * covering at least `minCoverage` of the page (config `ocr.imageTextMinCoverage`; 1 or more turns
+ * the check off). Such a page is "mixed": its text layer alone is not the page's text.
+ */
+export function imageTextPages(info: DocumentInfo, minCoverage: number): number[] {
+  if (minCoverage >= 1 || !info.uncoveredImages) return [];
+  const pages: number[] = [];
+  info.textLayer.forEach((usable, i) => {
+    if (usable && info.uncoveredImages?.[i]?.some((image) => image.coverage >= minCoverage))
+      pages.push(i + 1);
+  });
+  return pages;
 }
 
 /** Recognise a document by its magic bytes, never by its name. */

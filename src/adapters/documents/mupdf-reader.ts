@@ -4,7 +4,13 @@
  * blocks of a PDF's own text layer, and page renders for OCR.
  */
 import * as mupdf from 'mupdf';
-import { type DocumentInfo, type MediaType, sniffMediaType, TEXTRACT_LIMITS } from '../../core/documents.ts';
+import {
+  type DocumentInfo,
+  type MediaType,
+  sniffMediaType,
+  TEXTRACT_LIMITS,
+  type UncoveredImage,
+} from '../../core/documents.ts';
 import { imageSize } from '../../core/image-size.ts';
 import type { Block } from '../../core/ocr/textract.ts';
 import { DocumentRejectedError, errorMessage } from '../../errors.ts';
@@ -25,6 +31,12 @@ export const MAX_REPLACEMENT_SHARE = 0.1;
  */
 const SCAN_IMAGE_COVERAGE = 0.5;
 const SCAN_MAX_TEXT_CHARS = 100;
+/**
+ * An image with fewer pixels than this on its shorter side cannot hold a line of text OCR could
+ * read (tesseract wants glyphs of 20 px and more): icons, bullets, rules and stretched one-colour
+ * fills are no text the text layer could be missing.
+ */
+export const MIN_IMAGE_TEXT_PX = 32;
 
 /** Text-layer words come from the PDF's own text, not from recognition. */
 const TEXT_LAYER_CONFIDENCE = 99.9;
@@ -117,33 +129,72 @@ interface TextStats {
   replacement: number;
   /** Share of the page area covered by images (overlaps counted twice, capped at 1). */
   imageCoverage: number;
+  /** Images of at least `MIN_IMAGE_TEXT_PX` with no character of the text layer inside their box. */
+  uncoveredImages: UncoveredImage[];
 }
 
 function textStats(page: mupdf.Page): TextStats {
   const [x0, y0, x1, y1] = page.getBounds();
+  const width = Math.max(x1 - x0, 1e-3);
+  const height = Math.max(y1 - y0, 1e-3);
   const pageArea = Math.max((x1 - x0) * (y1 - y0), 1);
-  const stats: TextStats = { alnum: 0, nonSpace: 0, replacement: 0, imageCoverage: 0 };
+  const stats: TextStats = { alnum: 0, nonSpace: 0, replacement: 0, imageCoverage: 0, uncoveredImages: [] };
   let imageArea = 0;
+  /** Centres of the non-space characters, x and y interleaved. */
+  const centres: number[] = [];
+  const images: { box: mupdf.Rect; width: number; height: number }[] = [];
   const stext = page.toStructuredText('preserve-images');
   try {
     stext.walk({
-      onChar(c: string, _origin: mupdf.Point, font: mupdf.Font) {
+      onChar(c: string, _origin: mupdf.Point, font: mupdf.Font, _size: number, quad: mupdf.Quad) {
         releaseFont(font);
         if (/\s/u.test(c)) return;
         stats.nonSpace += 1;
         if (c === '\uFFFD') stats.replacement += 1;
         else if (/[\p{L}\p{N}]/u.test(c)) stats.alnum += 1;
+        centres.push(
+          (quad[0] + quad[2] + quad[4] + quad[6]) / 4,
+          (quad[1] + quad[3] + quad[5] + quad[7]) / 4,
+        );
       },
-      onImageBlock(bbox: mupdf.Rect) {
-        const w = Math.min(bbox[2], x1) - Math.max(bbox[0], x0);
-        const h = Math.min(bbox[3], y1) - Math.max(bbox[1], y0);
-        if (w > 0 && h > 0) imageArea += w * h;
+      onImageBlock(bbox: mupdf.Rect, _transform: mupdf.Matrix, image: mupdf.Image) {
+        const box: mupdf.Rect = [
+          Math.max(bbox[0], x0),
+          Math.max(bbox[1], y0),
+          Math.min(bbox[2], x1),
+          Math.min(bbox[3], y1),
+        ];
+        const w = box[2] - box[0];
+        const h = box[3] - box[1];
+        if (w <= 0 || h <= 0) return;
+        imageArea += w * h;
+        images.push({ box, width: image.getWidth(), height: image.getHeight() });
+        image.destroy();
       },
     });
   } finally {
     stext.destroy();
   }
   stats.imageCoverage = Math.min(imageArea / pageArea, 1);
+  for (const { box, width: px, height: py } of images) {
+    if (Math.min(px, py) < MIN_IMAGE_TEXT_PX) continue;
+    let covered = false;
+    for (let i = 0; i < centres.length && !covered; i += 2) {
+      const cx = centres[i] as number;
+      const cy = centres[i + 1] as number;
+      covered = cx >= box[0] && cx <= box[2] && cy >= box[1] && cy <= box[3];
+    }
+    if (covered) continue;
+    stats.uncoveredImages.push({
+      left: (box[0] - x0) / width,
+      top: (box[1] - y0) / height,
+      right: (box[2] - x0) / width,
+      bottom: (box[3] - y0) / height,
+      coverage: ((box[2] - box[0]) * (box[3] - box[1])) / pageArea,
+      width: px,
+      height: py,
+    });
+  }
   return stats;
 }
 
@@ -212,6 +263,36 @@ function textLines(page: mupdf.Page): PositionedLine[] {
   return lines;
 }
 
+/**
+ * Renders the page-space rectangle `clip` of a page, grayscale on white, as `toPixmap` renders the
+ * whole page (annotations included): a pixmap whose bounds are the clip's device rectangle, drawn
+ * through the same transform.
+ */
+function renderClip(page: mupdf.Page, matrix: mupdf.Matrix, clip: mupdf.Rect): mupdf.Pixmap {
+  const [a, b, c, d] = mupdf.Rect.transform(clip, matrix);
+  const bbox: mupdf.Rect = [
+    Math.floor(a),
+    Math.floor(b),
+    Math.max(Math.ceil(c), Math.floor(a) + 1),
+    Math.max(Math.ceil(d), Math.floor(b) + 1),
+  ];
+  const pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceGray, bbox, false);
+  try {
+    pixmap.clear(255);
+    const device = new mupdf.DrawDevice(mupdf.Matrix.identity, pixmap);
+    try {
+      page.run(device, matrix);
+      device.close();
+    } finally {
+      device.destroy();
+    }
+    return pixmap;
+  } catch (error) {
+    pixmap.destroy();
+    throw error;
+  }
+}
+
 /** The DPI that renders a page of this size (PDF points) at 300 dpi, or smaller so no side exceeds 4,000 px. */
 export function defaultDpi(widthPt: number, heightPt: number): number {
   const longestInches = Math.max(widthPt, heightPt, 1) / 72;
@@ -270,21 +351,38 @@ export class PageRenderer {
    * lifted word recall from 0.88–0.93 to 0.97–1.0 on the affected images.
    */
   renderForOcr(pageIndex0: number): RenderedPage {
-    return this.#render(pageIndex0, (page, widthPt, heightPt) => {
-      const native = IMAGE_TYPES.has(this.mediaType) ? nativeImage(page) : undefined;
-      if (!native) {
-        const s = defaultDpi(widthPt, heightPt) / 72;
-        return [s, s];
-      }
-      const longest = Math.max(native.width, native.height);
-      const enlarge = Math.min(OCR_MAX_ENLARGEMENT, Math.max(1, OCR_MIN_LONG_SIDE_PX / longest));
-      return [(native.width * enlarge) / widthPt, (native.height * enlarge) / heightPt];
-    });
+    return this.#render(pageIndex0, (page, widthPt, heightPt) => this.#ocrScale(page, widthPt, heightPt));
+  }
+
+  /**
+   * Renders the part of a page (0-based) inside `box` (ratios of the page, as `UncoveredImage`
+   * gives them) at the resolution `renderForOcr` would use for the whole page: the text of one
+   * image on a page whose text layer holds the rest. Only the region's pixels are drawn, so OCR
+   * spends nothing on the text the text layer already has.
+   */
+  renderRegionForOcr(pageIndex0: number, box: RatioBox): RenderedPage {
+    return this.#render(
+      pageIndex0,
+      (page, widthPt, heightPt) => this.#ocrScale(page, widthPt, heightPt),
+      box,
+    );
+  }
+
+  #ocrScale(page: mupdf.Page, widthPt: number, heightPt: number): [number, number] {
+    const native = IMAGE_TYPES.has(this.mediaType) ? nativeImage(page) : undefined;
+    if (!native) {
+      const s = defaultDpi(widthPt, heightPt) / 72;
+      return [s, s];
+    }
+    const longest = Math.max(native.width, native.height);
+    const enlarge = Math.min(OCR_MAX_ENLARGEMENT, Math.max(1, OCR_MIN_LONG_SIDE_PX / longest));
+    return [(native.width * enlarge) / widthPt, (native.height * enlarge) / heightPt];
   }
 
   #render(
     pageIndex0: number,
     scaleFor: (page: mupdf.Page, widthPt: number, heightPt: number) => [number, number],
+    region?: RatioBox,
   ): RenderedPage {
     if (!Number.isInteger(pageIndex0) || pageIndex0 < 0 || pageIndex0 >= this.pages) {
       throw new RangeError(`page index ${pageIndex0} is outside 0..${this.pages - 1}`);
@@ -295,9 +393,17 @@ export class PageRenderer {
       const widthPt = Math.max(x1 - x0, 1e-3);
       const heightPt = Math.max(y1 - y0, 1e-3);
       const [sx, sy] = scaleFor(page, widthPt, heightPt);
+      const matrix = mupdf.Matrix.scale(sx, sy);
       let pixmap: mupdf.Pixmap;
       try {
-        pixmap = page.toPixmap(mupdf.Matrix.scale(sx, sy), mupdf.ColorSpace.DeviceGray, false, true);
+        pixmap = region
+          ? renderClip(page, matrix, [
+              x0 + region.left * widthPt,
+              y0 + region.top * heightPt,
+              x0 + region.right * widthPt,
+              y0 + region.bottom * heightPt,
+            ])
+          : page.toPixmap(matrix, mupdf.ColorSpace.DeviceGray, false, true);
       } catch (error) {
         throw corrupt(`cannot render page ${pageIndex0 + 1}: ${errorMessage(error)}`, error);
       }
@@ -340,7 +446,14 @@ export class MupdfReader implements DocumentReader {
       const size = imageSize(bytes);
       if (size && Math.max(size.width, size.height) > TEXTRACT_LIMITS.maxPixelsPerSide) {
         // Only the first TIFF page was read: the document is refused whatever the others hold.
-        return { mediaType, pages: 1, encrypted: false, pixelSizes: [size], textLayer: [false] };
+        return {
+          mediaType,
+          pages: 1,
+          encrypted: false,
+          pixelSizes: [size],
+          textLayer: [false],
+          uncoveredImages: [[]],
+        };
       }
     }
     const doc = openDocument(bytes, mediaType);
@@ -354,16 +467,18 @@ export class MupdfReader implements DocumentReader {
           encrypted: true,
           pixelSizes: Array.from({ length: pages }, () => undefined),
           textLayer: Array.from({ length: pages }, () => false),
+          uncoveredImages: Array.from({ length: pages }, () => []),
         };
       }
       const pages = countPages(doc, mediaType);
       if (pages > TEXTRACT_LIMITS.maxPages) {
         // Refused for its page count whatever its pages hold: reading thousands of them (or a page
         // tree claiming millions) would only spend time. No per-page facts are gathered.
-        return { mediaType, pages, encrypted: false, pixelSizes: [], textLayer: [] };
+        return { mediaType, pages, encrypted: false, pixelSizes: [], textLayer: [], uncoveredImages: [] };
       }
       const pixelSizes: DocumentInfo['pixelSizes'] = [];
       const textLayer: boolean[] = [];
+      const uncoveredImages: UncoveredImage[][] = [];
       for (let i = 0; i < pages; i++) {
         const page = loadPage(doc, i);
         try {
@@ -372,9 +487,12 @@ export class MupdfReader implements DocumentReader {
             if (!native) throw corrupt(`page ${i + 1} holds no image`);
             pixelSizes.push(native);
             textLayer.push(false);
+            uncoveredImages.push([]);
           } else {
+            const stats = textStats(page);
             pixelSizes.push(undefined);
-            textLayer.push(usableTextLayer(textStats(page)));
+            textLayer.push(usableTextLayer(stats));
+            uncoveredImages.push(stats.uncoveredImages);
           }
         } catch (error) {
           if (error instanceof DocumentRejectedError) throw error;
@@ -383,7 +501,7 @@ export class MupdfReader implements DocumentReader {
           page.destroy();
         }
       }
-      return { mediaType, pages, encrypted: false, pixelSizes, textLayer };
+      return { mediaType, pages, encrypted: false, pixelSizes, textLayer, uncoveredImages };
     } finally {
       doc.destroy();
     }

@@ -33,6 +33,8 @@ export interface PdfPageSpec {
   mediabox?: mupdf.Rect;
   /** A grayscale image drawn over the whole page before the text (a "scan"). */
   image?: mupdf.Pixmap;
+  /** Images drawn before the text, each into `rect` (points from the page's top-left corner). */
+  images?: readonly { pixmap: mupdf.Pixmap; rect: mupdf.Rect }[];
 }
 
 /** A PDF whose pages hold Helvetica text lines and/or a full-page image. */
@@ -47,6 +49,16 @@ export function makePdf(pages: readonly PdfPageSpec[], saveOptions = 'compress')
       resources.XObject = { Im0: doc.addImage(new mupdf.Image(spec.image)) };
       content += `q ${box[2] - box[0]} 0 0 ${box[3] - box[1]} 0 0 cm /Im0 Do Q `;
     }
+    for (const [i, { pixmap, rect }] of (spec.images ?? []).entries()) {
+      const name = `Im${i + 1}`;
+      resources.XObject = {
+        ...(resources.XObject as object | undefined),
+        [name]: doc.addImage(new mupdf.Image(pixmap)),
+      };
+      const [x0, y0, x1, y1] = rect;
+      // PDF user space counts from the bottom-left corner.
+      content += `q ${x1 - x0} 0 0 ${y1 - y0} ${x0} ${box[3] - y1} cm /${name} Do Q `;
+    }
     if (spec.lines && spec.lines.length > 0)
       content += textContent(spec.lines, spec.size, spec.leading, box[3] - 72);
     doc.insertPage(-1, doc.addPage(box, 0, doc.addObject(resources), content));
@@ -54,6 +66,35 @@ export function makePdf(pages: readonly PdfPageSpec[], saveOptions = 'compress')
   const bytes = doc.saveToBuffer(saveOptions).asUint8Array().slice();
   doc.destroy();
   return bytes;
+}
+
+/** Lines an image carries in the mixed-page fixtures: words that appear nowhere in KNOWN_LINES. */
+export const IMAGE_LINES = ['Zephyr Bakery Holdings', 'Kvk nummer 04080176'];
+
+/**
+ * A grayscale picture of `lines` (Helvetica 14 pt on a `widthPt` × `heightPt` canvas, rendered
+ * at `dpi`): text that exists only as pixels once drawn into a page. The caller destroys it.
+ */
+export function textImage(
+  lines: readonly string[] = IMAGE_LINES,
+  widthPt = 468,
+  heightPt = 120,
+  dpi = 200,
+): mupdf.Pixmap {
+  return renderPixmap(makePdf([{ lines, mediabox: [0, 0, widthPt, heightPt] }]), dpi);
+}
+
+/**
+ * A born-digital page (KNOWN_LINES in its text layer) with a picture of IMAGE_LINES below the
+ * text, covering `rect` (default 468 × 120 pt, 11.6 % of a letter page): a "mixed" page.
+ */
+export function makeMixedPdf(rect: mupdf.Rect = [72, 400, 540, 520]): Uint8Array {
+  const pixmap = textImage();
+  try {
+    return makePdf([{ lines: KNOWN_LINES, images: [{ pixmap, rect }] }]);
+  } finally {
+    pixmap.destroy();
+  }
 }
 
 /** A PDF that needs a user password to open (AES-256). */

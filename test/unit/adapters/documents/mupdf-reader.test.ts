@@ -1,7 +1,13 @@
 import * as mupdf from 'mupdf';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blockId } from '../../../../src/adapters/documents/blocks.ts';
-import { defaultDpi, MupdfReader, renderPagePng } from '../../../../src/adapters/documents/mupdf-reader.ts';
+import {
+  defaultDpi,
+  MIN_IMAGE_TEXT_PX,
+  MupdfReader,
+  PageRenderer,
+  renderPagePng,
+} from '../../../../src/adapters/documents/mupdf-reader.ts';
 import { checkLimits } from '../../../../src/core/documents.ts';
 import { imageSize } from '../../../../src/core/image-size.ts';
 import type { Block } from '../../../../src/core/ocr/textract.ts';
@@ -11,11 +17,13 @@ import {
   knownWords,
   makeEncryptedPdf,
   makeJpeg,
+  makeMixedPdf,
   makePdf,
   makePngHeader,
   makeTextPng,
   makeTiff,
   renderPixmap,
+  textImage,
 } from './fixtures.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -51,6 +59,7 @@ describe('Function: MupdfReader.inspect', () => {
       encrypted: false,
       pixelSizes: [undefined, undefined],
       textLayer: [true, false],
+      uncoveredImages: [[], []],
     });
   });
 
@@ -77,6 +86,7 @@ describe('Function: MupdfReader.inspect', () => {
       encrypted: false,
       pixelSizes: [imageSize(png)],
       textLayer: [false],
+      uncoveredImages: [[]],
     });
     expect(info.pixelSizes[0]).toEqual({ width: 850, height: 1100 });
   });
@@ -119,6 +129,7 @@ describe('Function: MupdfReader.inspect', () => {
       encrypted: true,
       pixelSizes: [undefined],
       textLayer: [false],
+      uncoveredImages: [[]],
     });
     expect(checkLimits(pdf.length, info).map((r) => r.code)).toEqual(['ENCRYPTED']);
   });
@@ -156,6 +167,77 @@ describe('Function: MupdfReader.inspect', () => {
     // The spy does see the reader's calls: an ordinary image goes through it.
     await reader.inspect(small, 'image/png');
     expect(open).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('Function: MupdfReader.inspect, images the text layer does not cover', () => {
+  const reader = new MupdfReader();
+
+  it('returns a picture of text below the text as uncovered, with its box, page share and pixel size', async () => {
+    // Prepare: 468 × 120 pt of a 612 × 792 pt page, drawn from a 1300 × 334 px picture
+    const pdf = makeMixedPdf([72, 400, 540, 520]);
+    // Act
+    const info = await reader.inspect(pdf, 'application/pdf');
+    // Assess: the page keeps its usable text layer; the image is listed beside it
+    expect(info.textLayer).toEqual([true]);
+    const [image, ...others] = info.uncoveredImages?.[0] ?? [];
+    expect(others).toEqual([]);
+    expect(image?.left).toBeCloseTo(72 / 612, 4);
+    expect(image?.top).toBeCloseTo(400 / 792, 4);
+    expect(image?.right).toBeCloseTo(540 / 612, 4);
+    expect(image?.bottom).toBeCloseTo(520 / 792, 4);
+    expect(image?.coverage).toBeCloseTo((468 * 120) / (612 * 792), 4);
+    expect([image?.width, image?.height]).toEqual([1300, 334]);
+  });
+
+  it('returns a small logo too, with its small share of the page (the threshold is the caller’s)', async () => {
+    // Prepare: a 100 × 30 pt picture in the top-right corner, 0.6 % of the page
+    const logo = textImage(['ACME'], 100, 30, 150);
+    const pdf = makePdf([{ lines: KNOWN_LINES, images: [{ pixmap: logo, rect: [480, 20, 580, 50] }] }]);
+    logo.destroy();
+    // Act
+    const info = await reader.inspect(pdf, 'application/pdf');
+    // Assess
+    expect(info.uncoveredImages?.[0]).toHaveLength(1);
+    expect(info.uncoveredImages?.[0]?.[0]?.coverage).toBeCloseTo(3000 / (612 * 792), 4);
+  });
+
+  it('returns no image that has text-layer characters inside its box (a background, an OCR layer over a picture)', async () => {
+    // Prepare: the picture lies under the first lines of real text
+    const pixmap = textImage();
+    const pdf = makePdf([{ lines: KNOWN_LINES, images: [{ pixmap, rect: [60, 60, 560, 200] }] }]);
+    pixmap.destroy();
+    // Act
+    const info = await reader.inspect(pdf, 'application/pdf');
+    // Assess
+    expect(info.textLayer).toEqual([true]);
+    expect(info.uncoveredImages).toEqual([[]]);
+  });
+
+  it(`returns no image under ${MIN_IMAGE_TEXT_PX} px on its shorter side, however large it is drawn`, async () => {
+    // Prepare: a 400 × 20 px strip stretched over a third of the page (a coloured band, a rule)
+    const strip = new mupdf.Pixmap(mupdf.ColorSpace.DeviceGray, [0, 0, 400, MIN_IMAGE_TEXT_PX - 1], false);
+    strip.clear(128);
+    const pdf = makePdf([{ lines: KNOWN_LINES, images: [{ pixmap: strip, rect: [0, 300, 612, 560] }] }]);
+    strip.destroy();
+    // Act
+    const info = await reader.inspect(pdf, 'application/pdf');
+    // Assess
+    expect(info.uncoveredImages).toEqual([[]]);
+  });
+
+  it('returns one list per page, empty for a page without images', async () => {
+    // Prepare
+    const pixmap = textImage();
+    const pdf = makePdf([
+      { lines: KNOWN_LINES },
+      { lines: KNOWN_LINES, images: [{ pixmap, rect: [72, 400, 540, 520] }] },
+    ]);
+    pixmap.destroy();
+    // Act
+    const info = await reader.inspect(pdf, 'application/pdf');
+    // Assess
+    expect(info.uncoveredImages?.map((p) => p.length)).toEqual([0, 1]);
   });
 });
 
@@ -260,6 +342,24 @@ describe('Function: renderPagePng', () => {
     // Assess
     expect([png.width, png.height]).toEqual([850, 1100]);
     expect([jpeg.width, jpeg.height]).toEqual([100, 300]);
+  });
+
+  it('returns only a region of the page, at the resolution of the whole page', async () => {
+    // Prepare
+    const pdf = makeMixedPdf([72, 400, 540, 520]);
+    const info = await new MupdfReader().inspect(pdf, 'application/pdf');
+    const region = info.uncoveredImages?.[0]?.[0];
+    if (!region) throw new Error('the fixture has no uncovered image');
+    const renderer = new PageRenderer(pdf, 'application/pdf');
+    // Act
+    const page = renderer.renderForOcr(0);
+    const part = renderer.renderRegionForOcr(0, region);
+    renderer.close();
+    // Assess: 468 × 120 pt at 300 dpi
+    expect([page.width, page.height]).toEqual([2550, 3300]);
+    expect(Math.abs(part.width - 1950)).toBeLessThanOrEqual(1);
+    expect(Math.abs(part.height - 500)).toBeLessThanOrEqual(1);
+    expect(imageSize(part.png)).toEqual({ width: part.width, height: part.height });
   });
 
   it('returns the requested page of a multi-page TIFF', () => {
