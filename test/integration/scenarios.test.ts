@@ -221,7 +221,13 @@ describe('Scenario: every model family end to end', () => {
 describe('Scenario: Textract document analysis and partial success', () => {
   it('analyzes a type configured with FeatureTypes and still stages its text', async () => {
     t = await makeEnv({
-      config: { ocr: { textLayer: 'prefer', textractFeatures: { receipt: ['TABLES', 'FORMS'] } } },
+      config: {
+        ocr: {
+          textLayer: 'prefer',
+          imageTextMinCoverage: 0.05,
+          textractFeatures: { receipt: ['TABLES', 'FORMS'] },
+        },
+      },
     });
     const run = await runPipeline(t.env, await collectInputs([RECEIPT]), fast);
     const states = statesEntered(first(run.ingest));

@@ -89,7 +89,11 @@ describe('Function: validateConfigFile', () => {
           belowMinimum: 'defer',
           onDemandConcurrency: 8,
           chunk: { maxTokens: 4000 },
-          ocr: { textLayer: 'never', textractFeatures: { invoice: ['TABLES', 'FORMS'], '*': [] } },
+          ocr: {
+            textLayer: 'never',
+            imageTextMinCoverage: 0.1,
+            textractFeatures: { invoice: ['TABLES', 'FORMS'], '*': [] },
+          },
           batch: { timeoutHours: 48, maxAttempts: 3, deadlineHours: 36 },
           prices: {
             date: '2026-11-01',
@@ -211,6 +215,20 @@ describe('Function: resolveConfig', () => {
     ]);
     expect(textractFeaturesFor(config, 'invoice')).toEqual(['TABLES']);
     expect(textractFeaturesFor(config, 'receipt')).toEqual(['LAYOUT']);
+  });
+
+  it('reads ocr.imageTextMinCoverage (0.05 by default) from any layer and refuses a share outside 0–1', () => {
+    expect(defaultConfig().ocr.imageTextMinCoverage).toBe(0.05);
+    const { config, origins } = resolveConfig([file({ ocr: { imageTextMinCoverage: 0.1 } })]);
+    expect(config.ocr.imageTextMinCoverage).toBe(0.1);
+    expect(config.ocr.textLayer).toBe('prefer');
+    expect(origins['ocr.imageTextMinCoverage']?.source).toBe('file');
+    expect(problem({ ocr: { imageTextMinCoverage: 1.5 } })).toContain(
+      'ocr.imageTextMinCoverage must be <= 1 (received 1.5)',
+    );
+    expect(problem({ ocr: { imageTextMinCoverage: -0.1 } })).toContain('must be >= 0');
+    const env = configFromEnv({ DOCBATCH_CONFIG: JSON.stringify({ ocr: { imageTextMinCoverage: 1 } }) });
+    expect(env.ocr.imageTextMinCoverage).toBe(1);
   });
 });
 
