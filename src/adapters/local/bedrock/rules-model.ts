@@ -613,29 +613,62 @@ function lineAmount(doc: Doc, i: number): number | undefined {
  * 4.13`), confirmed by an amount equal to that sum within the next few lines (`TO : RM 73.00`).
  * Unconfirmed sums are never returned: a missed charge line would make them wrong.
  */
+const SUBTOTAL_RE = /(?<![\p{L}])sub[\s\-.]*total/iu;
+
 function summedTotal(doc: Doc): number | undefined {
-  const start = doc.lines.findIndex((l) => {
-    const ws = words(l);
-    return ws.includes('subtotal') || ws.some((w, k) => w === 'sub' && ws[k + 1] === 'total');
-  });
+  // The caption may be glued to OCR noise (`SUB-TOTALABYY`), so it is matched as a prefix.
+  const start = doc.lines.findIndex((l) => SUBTOTAL_RE.test(l));
   if (start < 0) return undefined;
-  let sum = lineAmount(doc, start);
-  if (sum === undefined) return undefined;
+  const subtotal = lineAmount(doc, start);
+  if (subtotal === undefined) return undefined;
+  // Every reading of the run: a rounding line's sign is often lost to OCR (`ROUNDING 0.01`
+  // printed as `-0.01`), so both signs stay possible until a printed amount settles it.
+  let sums = [subtotal];
   let i = start + 1;
+  let noise = 0;
   for (; i < doc.lines.length; i++) {
-    const ws = words(doc.lines[i] ?? '');
+    const line = doc.lines[i] ?? '';
+    const ws = words(line);
     // `TOTAL TAX 1.56` is a charge; `TOTAL 27.55` ends the run.
-    if (!ws.some((w) => CHARGE_WORDS.has(w))) break;
+    if (!ws.some((w) => CHARGE_WORDS.has(w))) {
+      // A line of scanner noise between the charges (`a 7 oo .`) does not end the run.
+      if (
+        findAmounts(line, doc.ctx).every((a) => !a.monetary) &&
+        !ws.some((w) => TOTAL_WORDS.has(w)) &&
+        ++noise <= 1
+      )
+        continue;
+      break;
+    }
     const value = lineAmount(doc, i);
     if (value === undefined) break;
-    sum += value;
+    const rounding = ws.some((w) => w === 'rounding' || w === 'round' || w === 'adj');
+    sums = sums.flatMap((sum) => (rounding && value !== 0 ? [sum + value, sum - value] : [sum + value]));
   }
-  const total = Math.round(sum * 100) / 100;
+  const totals = sums.map((sum) => Math.round(sum * 100) / 100);
   for (let j = i; j < Math.min(doc.lines.length, i + 3); j++) {
-    if (findAmounts(doc.lines[j] ?? '', doc.ctx).some((a) => a.monetary && Math.abs(a.value - total) < 0.005))
-      return total;
+    // The subtotal printed again (a table row, then a summary line) confirms nothing.
+    if (SUBTOTAL_RE.test(doc.lines[j] ?? '')) continue;
+    const printed = [
+      ...findAmounts(doc.lines[j] ?? '', doc.ctx),
+      ...repairedAmounts(doc, doc.lines[j] ?? ''),
+    ];
+    const total = totals.find((t) => printed.some((a) => a.monetary && Math.abs(a.value - t) < 0.005));
+    if (total !== undefined) return total;
   }
   return undefined;
+}
+
+/**
+ * Amounts as OCR commonly damages them on a receipt's right edge: a column rule read as a
+ * leading slash (`/18.00`) or the decimal point read as a colon (`27:55`). They are not amounts
+ * by themselves; a caller uses them only where a label or a sum vouches for them.
+ */
+function repairedAmounts(doc: Doc, line: string): AmountToken[] {
+  const repaired = line
+    .replace(/(^|\s)[/|]\s?(?=\d+[.,]\d{2}(?!\d))/g, '$1 ')
+    .replace(/(?<![\d:])(\d{1,4}):(\d{2})(?![\d:])/g, '$1.$2');
+  return repaired === line ? [] : findAmounts(repaired, doc.ctx).filter((a) => a.monetary);
 }
 
 function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | undefined {
@@ -660,8 +693,14 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
           token = pickToken(findAmounts(rest, doc.ctx), f);
         }
       }
-      let context = line.slice(keyStart, hit.end) + (token ? rest.slice(0, token.start) : rest);
       let score = 10 + 2 * hit.words - 0.1 * hit.idx;
+      if (!token && findAmounts(rest, doc.ctx).every((t) => !t.monetary)) {
+        // `TOTAL  /18.00`: read through the damage, a little less trusted than a clean amount.
+        const repaired = repairedAmounts(doc, rest);
+        token = repaired.length > 0 ? pickToken(repaired, f) : undefined;
+        if (token) score -= 1;
+      }
+      let context = line.slice(keyStart, hit.end) + (token ? rest.slice(0, token.start) : rest);
       if (!token && findAmounts(rest, doc.ctx).length === 0 && words(rest).length <= 6) {
         token = valueOnNextLine(doc, i, place, f, hits);
         context = place.cells.length <= 1 ? line : place.cell.text;
@@ -701,6 +740,18 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
       best = c;
   }
   if (!best) return undefined;
+  if (totalLike && !(expected !== undefined && Math.abs(best.value - expected) < 0.005)) {
+    // Subtotal and charges adding up to an amount printed under them are two readings that
+    // agree; a labelled amount that neither they nor the payment confirm yields to them.
+    const summed = summedTotal(doc);
+    if (
+      summed !== undefined &&
+      summed > 0 &&
+      Math.abs(best.value - summed) >= 0.005 &&
+      withinBounds(summed, f.schema, f.kind)
+    )
+      return summed;
+  }
   // A rounding adjustment printed between the total and the payment: the rounded amount is
   // what was paid (`TOTAL 60.31`, `ROUNDING -0.01`, `60.30`, `CASH 70.30`, `CHANGE 10.00`).
   if (totalLike && expected !== undefined && paidLine !== undefined && best.value !== expected) {

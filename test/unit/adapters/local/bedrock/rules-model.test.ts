@@ -667,6 +667,52 @@ describe('Function: extractBySchema on receipt totals', () => {
     expect(record['total']).toBe(73);
   });
 
+  it.each([
+    ['a slash read before the amount', 'TOTAL  /27.55'],
+    ['a colon read for the decimal point', 'TOTAL  27:55'],
+  ])('returns the total through %s', (_, line) => {
+    // Prepare
+    const text = [...head, 'SUB-TOTAL (EX)  :  26.00', 'TOTAL TAX  :  1.56', 'ROUNDING  :  -0.01', line].join(
+      '\n',
+    );
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(27.55);
+  });
+
+  it('returns the confirmed sum over a summary total when OCR lost the total line and the rounding sign', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'SUB-TOTALABYY J 5%, 144.68',
+      'TOTAL TAX  8.68',
+      'a 7 oo .',
+      'ROUNDING  0.01',
+      'TOTA G., Nigs.35',
+      'CASH  /153.35',
+      'GST SUMMARY',
+      'SR 6.00  144.68  8.68',
+      'TOTAL:  14468',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(153.35);
+  });
+
+  it('returns no repaired amount that nothing vouches for', () => {
+    // Act
+    const record = extractBySchema([...head, 'Time 12:30', 'ITEMS  3'].join('\n'), receiptSchema);
+
+    // Assess
+    expect(record['total']).toBeUndefined();
+  });
+
   it('returns no total from an unconfirmed sum', () => {
     // Prepare
     const text = [...head, 'SUB TOTAL  :  RM  68.87', 'GST/TAX 6%  :  RM  4.13', 'THANK YOU'].join('\n');
