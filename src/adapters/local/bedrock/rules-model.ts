@@ -1044,6 +1044,8 @@ function labelledValue(
   const below = cellBelow(doc, i, place);
   if (!below || !/[\p{L}\p{N}]/u.test(below.text)) return undefined;
   if (cellHasHit(below.cell, hits[below.line] ?? []) || /^[^:]{1,30}:/.test(below.text)) return undefined;
+  // `Address` / `GST No.`: an empty form field followed by the next caption, not its value.
+  if (/(?<![\p{L}])(?:no|nr|number|id)\.?$/iu.test(below.text.trim())) return undefined;
   return { value: below.text.replace(/[\s,;|]+$/, ''), line: below.line };
 }
 

@@ -705,6 +705,25 @@ describe('Function: extractBySchema on receipt totals', () => {
     expect(record['total']).toBe(153.35);
   });
 
+  it('returns the address at the top, not what follows an empty Address field of the customer', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'Name : CASH',
+      'Address',
+      'GST No.',
+      'CH50514 SR',
+      'T5 JOINT 2PIN 2PCS',
+      'TOTAL  :  RM  39.80',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['merchant_address']).toBe('NO: 28, JALAN ASTANA 1C, 41050 KLANG SELANGOR');
+  });
+
   it('returns no repaired amount that nothing vouches for', () => {
     // Act
     const record = extractBySchema([...head, 'Time 12:30', 'ITEMS  3'].join('\n'), receiptSchema);
