@@ -6,10 +6,13 @@
  * and everything downstream run unchanged against it.
  *
  * Pages with a usable PDF text layer are read from it (free, exact); every other page is rendered
- * by mupdf and read by tesseract.js.
+ * by mupdf and read by tesseract.js. Textract reads everything printed on a page, text shown as a
+ * picture included, so on a text-layer page every image the text layer does not cover (a logo, a
+ * company footer pasted in as a picture) is rendered alone and OCR'd too, its lines joining the
+ * text layer's at their place on the page.
  */
 import { randomBytes } from 'node:crypto';
-import { checkLimits, sniffMediaType } from '../../../core/documents.ts';
+import { checkLimits, sniffMediaType, type UncoveredImage } from '../../../core/documents.ts';
 import {
   type Block,
   paginateBlocks,
@@ -18,6 +21,7 @@ import {
 } from '../../../core/ocr/textract.ts';
 import { ConfigError, DocumentRejectedError, errorMessage, InvalidKeyError } from '../../../errors.ts';
 import type { Logger, ObjectStore } from '../../../ports.ts';
+import { type PositionedLine, pageBlocks, type RatioBox } from '../../documents/blocks.ts';
 import { type MupdfReader, PageRenderer } from '../../documents/mupdf-reader.ts';
 import {
   TextractIdempotentParameterMismatchError,
@@ -245,6 +249,67 @@ async function forEachLimit<T>(
   await Promise.all(lanes);
 }
 
+/**
+ * The lines of one page's PAGE/LINE/WORD blocks, each word's box mapped through `place` (region
+ * ratios → page ratios), so blocks from several sources can be rebuilt as one page.
+ */
+export function positionedLines(
+  blocks: readonly Block[],
+  place: (box: RatioBox) => RatioBox = (b) => b,
+): PositionedLine[] {
+  const words = new Map<string, Block>();
+  for (const b of blocks) if (b.BlockType === 'WORD' && b.Id) words.set(b.Id, b);
+  const lines: PositionedLine[] = [];
+  for (const line of blocks) {
+    if (line.BlockType !== 'LINE') continue;
+    const ids = line.Relationships?.find((r) => r.Type === 'CHILD')?.Ids ?? [];
+    const lineWords = ids.flatMap((id) => {
+      const w = words.get(id);
+      const bb = w?.Geometry?.BoundingBox;
+      if (!w?.Text || !bb) return [];
+      const left = bb.Left ?? 0;
+      const top = bb.Top ?? 0;
+      const box = { left, top, right: left + (bb.Width ?? 0), bottom: top + (bb.Height ?? 0) };
+      return [{ text: w.Text, confidence: w.Confidence ?? 0, box: place(box) }];
+    });
+    if (lineWords.length > 0)
+      lines.push({
+        words: lineWords,
+        ...(line.Confidence === undefined ? {} : { confidence: line.Confidence }),
+      });
+  }
+  return lines;
+}
+
+/** Overlapping image boxes joined into one, so no part of the page is OCR'd twice. */
+export function mergeBoxes(images: readonly UncoveredImage[]): RatioBox[] {
+  let boxes: RatioBox[] = images.map(({ left, top, right, bottom }) => ({ left, top, right, bottom }));
+  let merged = true;
+  while (merged) {
+    merged = false;
+    const out: RatioBox[] = [];
+    for (const box of boxes) {
+      const other = out.find(
+        (o) => box.left < o.right && o.left < box.right && box.top < o.bottom && o.top < box.bottom,
+      );
+      if (!other) {
+        out.push({ ...box });
+        continue;
+      }
+      other.left = Math.min(other.left, box.left);
+      other.top = Math.min(other.top, box.top);
+      other.right = Math.max(other.right, box.right);
+      other.bottom = Math.max(other.bottom, box.bottom);
+      merged = true;
+    }
+    boxes = out;
+  }
+  return boxes;
+}
+
+/** What one OCR call reads: a whole page, or one image region of a text-layer page. */
+type OcrWork = { page: number; region?: RatioBox };
+
 export class LocalTextract {
   readonly #store: ObjectStore;
   readonly #reader: MupdfReader;
@@ -468,19 +533,46 @@ export class LocalTextract {
         perPage[(block.Page ?? 1) - 1]?.push(block);
       }
     }
-    const ocrPages = Array.from({ length: info.pages }, (_, i) => i + 1).filter(
-      (p) => !info.textLayer[p - 1],
-    );
-    if (ocrPages.length > 0) {
+    const work: OcrWork[] = [];
+    for (let page = 1; page <= info.pages; page++) {
+      if (!info.textLayer[page - 1]) work.push({ page });
+      // Every uncovered image, whatever its size (ocr.imageTextMinCoverage only decides whether a
+      // document needs Textract at all): Textract reads a logo's text as it reads any other.
+      else
+        for (const region of mergeBoxes(info.uncoveredImages?.[page - 1] ?? [])) work.push({ page, region });
+    }
+    if (work.length > 0) {
+      /** Per work item, in `work`'s order (not the order OCR calls finish in): the output is deterministic. */
+      const regionLines: PositionedLine[][] = work.map(() => []);
       const renderer = new PageRenderer(bytes, mediaType);
       try {
-        // As many pages in flight as the pool has workers: renders wait in memory only briefly.
-        await forEachLimit(ocrPages, this.#pool.size, async (page) => {
-          const render = renderer.renderForOcr(page - 1);
-          perPage[page - 1] = await this.#pool.recognize(render.png, render.width, render.height, page);
+        // As many renders in flight as the pool has workers: they wait in memory only briefly.
+        await forEachLimit([...work.keys()], this.#pool.size, async (i) => {
+          const { page, region } = work[i] as OcrWork;
+          if (!region) {
+            const render = renderer.renderForOcr(page - 1);
+            perPage[page - 1] = await this.#pool.recognize(render.png, render.width, render.height, page);
+            return;
+          }
+          const render = renderer.renderRegionForOcr(page - 1, region);
+          const blocks = await this.#pool.recognize(render.png, render.width, render.height, page);
+          const w = region.right - region.left;
+          const h = region.bottom - region.top;
+          regionLines[i] = positionedLines(blocks, (b) => ({
+            left: region.left + b.left * w,
+            top: region.top + b.top * h,
+            right: region.left + b.right * w,
+            bottom: region.top + b.bottom * h,
+          }));
         });
       } finally {
         renderer.close();
+      }
+      // One page, one set of block ids: the text layer's lines, then the images' in region order.
+      for (const page of new Set(work.filter((w) => w.region).map((w) => w.page))) {
+        const extra = work.flatMap((w, i) => (w.page === page ? (regionLines[i] ?? []) : []));
+        if (extra.length === 0) continue;
+        perPage[page - 1] = pageBlocks(page, [...positionedLines(perPage[page - 1] ?? []), ...extra]);
       }
     }
     return { blocks: perPage.flat(), pages: info.pages };

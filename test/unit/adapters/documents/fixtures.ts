@@ -73,7 +73,9 @@ export const IMAGE_LINES = ['Zephyr Bakery Holdings', 'Kvk nummer 04080176'];
 
 /**
  * A grayscale picture of `lines` (Helvetica 14 pt on a `widthPt` × `heightPt` canvas, rendered
- * at `dpi`): text that exists only as pixels once drawn into a page. The caller destroys it.
+ * at `dpi`): text that exists only as pixels once drawn into a page. The first baseline sits 72 pt
+ * above the canvas's bottom and lines start 72 pt from its left, as in `makePdf`, so the canvas
+ * must be larger than that. The caller destroys it.
  */
 export function textImage(
   lines: readonly string[] = IMAGE_LINES,

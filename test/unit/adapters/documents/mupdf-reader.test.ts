@@ -191,15 +191,15 @@ describe('Function: MupdfReader.inspect, images the text layer does not cover', 
   });
 
   it('returns a small logo too, with its small share of the page (the threshold is the caller’s)', async () => {
-    // Prepare: a 100 × 30 pt picture in the top-right corner, 0.6 % of the page
-    const logo = textImage(['ACME'], 100, 30, 150);
-    const pdf = makePdf([{ lines: KNOWN_LINES, images: [{ pixmap: logo, rect: [480, 20, 580, 50] }] }]);
+    // Prepare: a 100 × 60 pt picture in the top-right corner, 1.2 % of the page
+    const logo = textImage(['ACME'], 150, 90, 150);
+    const pdf = makePdf([{ lines: KNOWN_LINES, images: [{ pixmap: logo, rect: [480, 20, 580, 80] }] }]);
     logo.destroy();
     // Act
     const info = await reader.inspect(pdf, 'application/pdf');
     // Assess
     expect(info.uncoveredImages?.[0]).toHaveLength(1);
-    expect(info.uncoveredImages?.[0]?.[0]?.coverage).toBeCloseTo(3000 / (612 * 792), 4);
+    expect(info.uncoveredImages?.[0]?.[0]?.coverage).toBeCloseTo(6000 / (612 * 792), 4);
   });
 
   it('returns no image that has text-layer characters inside its box (a background, an OCR layer over a picture)', async () => {

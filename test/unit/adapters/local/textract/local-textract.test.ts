@@ -9,15 +9,20 @@ import { FsStore } from '../../../../../src/adapters/local/fs-store.ts';
 import {
   LocalTextract,
   type LocalTextractFaults,
+  mergeBoxes,
 } from '../../../../../src/adapters/local/textract/local-textract.ts';
 import { TesseractPool } from '../../../../../src/adapters/local/textract/tesseract-pool.ts';
+import { linearizePages } from '../../../../../src/core/ocr/linearize.ts';
 import type { Block, TextractGetResponse } from '../../../../../src/core/ocr/textract.ts';
 import {
+  IMAGE_LINES,
   KNOWN_LINES,
   knownWords,
+  makeMixedPdf,
   makePdf,
   makeTextPng,
   renderPixmap,
+  textImage,
   wordRecall,
 } from '../../documents/fixtures.ts';
 
@@ -327,6 +332,127 @@ describe('Function: LocalTextract OCR', () => {
     expect(blocks.filter((b) => b.BlockType === 'PAGE').map((b) => b.Page)).toEqual([1, 2]);
   });
 });
+
+describe('Function: LocalTextract on a text-layer page with text in a picture', () => {
+  it('returns the text layer’s exact words and the picture’s OCR’d words, placed inside the picture', async () => {
+    // Prepare: KNOWN_LINES in the text layer; IMAGE_LINES only as pixels at [72, 400, 540, 520] pt
+    await store.put('incoming/picture.pdf', makeMixedPdf([72, 400, 540, 520]));
+    const service = textract();
+    // Act
+    const { JobId } = await service.startDocumentTextDetection({
+      DocumentLocation: location('incoming/picture.pdf'),
+    });
+    await service.whenIdle();
+    const blocks = await allBlocks(service, JobId);
+    // Assess: the text layer first, exactly as the text layer alone gives it
+    const words = blocks.filter((b) => b.BlockType === 'WORD');
+    const known = knownWords(KNOWN_LINES);
+    expect(words.slice(0, known.length).map((w) => w.Text)).toEqual(known);
+    expect(words.slice(0, known.length).every((w) => w.Confidence === 99.9)).toBe(true);
+    // then the picture's words, from OCR, with their boxes inside the picture's
+    const ocr = words.slice(known.length);
+    expect(wordRecall(knownWords(IMAGE_LINES), wordsOf(ocr))).toBeGreaterThanOrEqual(0.8);
+    for (const w of ocr) {
+      const box = w.Geometry?.BoundingBox;
+      expect(w.Confidence ?? 100).toBeLessThan(99.9);
+      expect(box?.Left ?? 0).toBeGreaterThanOrEqual(72 / 612 - 0.001);
+      expect((box?.Left ?? 0) + (box?.Width ?? 0)).toBeLessThanOrEqual(540 / 612 + 0.001);
+      expect(box?.Top ?? 0).toBeGreaterThanOrEqual(400 / 792 - 0.001);
+      expect((box?.Top ?? 0) + (box?.Height ?? 0)).toBeLessThanOrEqual(520 / 792 + 0.001);
+    }
+    // One page, one PAGE block, ids unique: the linearizer reads the picture's lines in place.
+    expect(blocks.filter((b) => b.BlockType === 'PAGE')).toHaveLength(1);
+    expect(new Set(blocks.map((b) => b.Id)).size).toBe(blocks.length);
+    const text = linearizePages(blocks)[0]?.text ?? '';
+    expect(text.indexOf('Payment due within thirty days')).toBeLessThan(text.indexOf('Zephyr Bakery'));
+    expect(text.indexOf('Zephyr Bakery')).toBeGreaterThan(-1);
+  });
+
+  it('returns byte-identical blocks for the same document, however the OCR calls interleave', async () => {
+    // Prepare: two pictures on one page and one on the next, so several OCR calls run at once
+    const picture = textImage();
+    const logo = textImage(['ACME'], 150, 90, 150);
+    const pdf = makePdf([
+      {
+        lines: KNOWN_LINES,
+        images: [
+          { pixmap: logo, rect: [480, 20, 580, 80] },
+          { pixmap: picture, rect: [72, 400, 540, 520] },
+        ],
+      },
+      { lines: KNOWN_LINES, images: [{ pixmap: picture, rect: [72, 600, 540, 720] }] },
+    ]);
+    picture.destroy();
+    logo.destroy();
+    await store.put('incoming/pictures.pdf', pdf);
+    const service = textract();
+    // Act
+    const run = async () => {
+      const { JobId } = await service.startDocumentTextDetection({
+        DocumentLocation: location('incoming/pictures.pdf'),
+      });
+      await service.whenIdle();
+      return allBlocks(service, JobId);
+    };
+    const [a, b] = [await run(), await run()];
+    // Assess: Textract reads a logo's text as any other, so the stand-in OCRs it too
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(wordsOf(a.filter((x) => x.Page === 1))).toContain('ACME');
+    expect(wordsOf(a.filter((x) => x.Page === 2))).toContain('Zephyr');
+  });
+});
+
+describe('Function: mergeBoxes', () => {
+  const box = (left: number, top: number, right: number, bottom: number) => ({
+    left,
+    top,
+    right,
+    bottom,
+    coverage: (right - left) * (bottom - top),
+    width: 100,
+    height: 100,
+  });
+
+  it('joins overlapping images into one region and keeps separate ones apart', () => {
+    expect(
+      mergeBoxes([
+        box(0.1, 0.1, 0.3, 0.2),
+        box(0.6, 0.6, 0.9, 0.7),
+        box(0.25, 0.15, 0.5, 0.3),
+        box(0.45, 0.25, 0.65, 0.65),
+      ]),
+    ).toEqual([{ left: 0.1, top: 0.1, right: 0.9, bottom: 0.7 }]);
+    expect(mergeBoxes([box(0.1, 0.1, 0.2, 0.2), box(0.3, 0.3, 0.4, 0.4)])).toHaveLength(2);
+  });
+});
+
+const SAECO = fileURLToPath(
+  new URL('../../../../../../shared/corpora/invoice2data/saeco.pdf', import.meta.url),
+);
+if (!existsSync(SAECO)) console.warn(`SKIPPED saeco test: invoice2data corpus not found at ${SAECO}`);
+
+describe.skipIf(!existsSync(SAECO))(
+  'Function: LocalTextract on saeco.pdf (company data only as a picture)',
+  () => {
+    it('returns the issuer the picture shows beside the text layer', async () => {
+      // Prepare
+      await store.put('corpus/saeco.pdf', await readFile(SAECO));
+      const service = textract();
+      // Act
+      const { JobId } = await service.startDocumentTextDetection({
+        DocumentLocation: location('corpus/saeco.pdf'),
+      });
+      await service.whenIdle();
+      const text = linearizePages(await allBlocks(service, JobId))
+        .map((p) => p.text)
+        .join('\n');
+      // Assess: the text layer's own words and the picture's
+      expect(text).toContain('The issuer encapsulated their company data in the image below');
+      expect(text).toContain('Luscious');
+      expect(text).toMatch(/Gorredijk/);
+    });
+  },
+);
 
 const CORPUS_CASES = [
   ['textractor/single-page-1/single-page-1.png', 'textractor/single-page-1/test_detect_document_text.json'],
