@@ -24,6 +24,7 @@ import {
 } from '../core/pricing.ts';
 import type { SchemaRegistry } from '../core/validate.ts';
 import { DocumentRejectedError, type Reason } from '../errors.ts';
+import { textLayerPlan } from '../tasks/ingest.ts';
 import type { InputDocument } from './pipeline.ts';
 
 /**
@@ -54,8 +55,14 @@ export interface DocumentEstimate {
   docId?: string;
   mediaType?: string;
   pages: number;
+  /** Pages whose text layer is complete (usable, and no image on them holds text it lacks). */
   textLayerPages: number;
   ocrPages: number;
+  /**
+   * 1-based pages whose usable text layer misses text shown in an image (`ocr.imageTextMinCoverage`):
+   * Textract pages under "prefer", pages read without their image text under "only".
+   */
+  imageTextPages?: number[];
   route: 'text-layer' | 'ocr' | 'rejected';
   /** Reasons the document would be refused before anything is spent on it. */
   reasons?: Reason[];
@@ -207,7 +214,13 @@ interface Inspected {
   input: InputDocument;
   estimate?: DocumentEstimate;
   /** For OCR documents: what is needed to estimate once the per-page averages are known. */
-  pending?: { pages: number; textLayerPages: number; docId: string; mediaType: string };
+  pending?: {
+    pages: number;
+    textLayerPages: number;
+    imageTextPages?: number[];
+    docId: string;
+    mediaType: string;
+  };
 }
 
 export interface EstimateOptions {
@@ -263,19 +276,21 @@ export async function estimateDocuments(
       continue;
     }
     reasons.push(...checkIntegrity(bytes, mediaType), ...checkLimits(bytes.byteLength, info));
-    const textLayerPages = info.textLayer.filter(Boolean).length;
-    const allText = mediaType === 'application/pdf' && info.pages > 0 && textLayerPages === info.pages;
-    if (config.ocr.textLayer === 'only' && !allText)
-      reasons.push({
-        code: 'NO_TEXT_LAYER',
-        message: `ocr.textLayer is "only" but ${info.pages - textLayerPages} of ${info.pages} pages have no usable text layer`,
-      });
-    const base = { docId, mediaType, pages: info.pages, textLayerPages };
+    // Register's own decision, so a mixed page (text in an image) counts as a Textract page here too.
+    const plan = textLayerPlan(info, config.ocr);
+    reasons.push(...plan.reasons);
+    const base = {
+      docId,
+      mediaType,
+      pages: info.pages,
+      textLayerPages: plan.textLayerPages,
+      ...(plan.imageTextPages.length > 0 ? { imageTextPages: plan.imageTextPages } : {}),
+    };
     if (reasons.length > 0) {
       inspected.push({ input, estimate: rejectedEstimate(input, reasons, base) });
       continue;
     }
-    if (!(allText && config.ocr.textLayer !== 'never')) {
+    if (plan.route === 'ocr') {
       inspected.push({ input, pending: { ...base } });
       continue;
     }
@@ -357,6 +372,7 @@ export async function estimateDocuments(
       mediaType: p.mediaType,
       pages: p.pages,
       textLayerPages: p.textLayerPages,
+      ...(p.imageTextPages ? { imageTextPages: p.imageTextPages } : {}),
       ocrPages: p.pages,
       route: 'ocr',
       estimated: true,
@@ -430,6 +446,17 @@ export async function estimateDocuments(
       config.belowMinimum === 'defer'
         ? `${records} records in ${belowMin.length} job(s) below the minimum of ${min} records per batch job for ${config.model.id}: with belowMinimum "defer" they stay staged until a run has ${min}`
         : `${records} records in ${belowMin.length} job(s) below the minimum of ${min} records per batch job for ${config.model.id}: they would run on-demand at the full price (belowMinimum "on-demand"); set belowMinimum to "defer" to wait for a larger run`,
+    );
+  }
+  // Under "never" every page goes to Textract anyway: nothing to say about images then.
+  const mixed = documents.filter((d) => d.route !== 'rejected' && d.imageTextPages);
+  if (mixed.length > 0 && config.ocr.textLayer !== 'never') {
+    const pages = mixed.reduce((n, d) => n + (d.imageTextPages?.length ?? 0), 0);
+    const share = `${Math.round(config.ocr.imageTextMinCoverage * 100)} %`;
+    warnings.push(
+      config.ocr.textLayer === 'only'
+        ? `${pages} page(s) in ${mixed.length} document(s) show text in an image (≥ ${share} of the page, none of it in the text layer): ocr.textLayer "only" reads their text layer and leaves the image text unread`
+        : `${pages} page(s) in ${mixed.length} document(s) show text in an image (≥ ${share} of the page, none of it in the text layer): those documents go to Textract, which reads the images too (ocr.imageTextMinCoverage)`,
     );
   }
   if (totals.ocrPages > 0)

@@ -1,9 +1,11 @@
-import { textractFeaturesFor } from '../config.ts';
+import { type Config, textractFeaturesFor } from '../config.ts';
 import { chunkPages } from '../core/chunk.ts';
 import {
   checkIntegrity,
   checkLimits,
+  type DocumentInfo,
   describeContent,
+  imageTextPages,
   sniffMediaType,
   TEXTRACT_LIMITS,
 } from '../core/documents.ts';
@@ -29,6 +31,50 @@ export interface DocSummary {
   reasons?: Reason[];
   /** Textract AnalyzeDocument features for this type (config `ocr.textractFeatures`); none → text detection. */
   features?: string[];
+  /**
+   * Route text-layer under `ocr.textLayer` "only": the 1-based pages whose images hold text the
+   * text layer lacks, read without it (ExtractTextLayer records them as a warning).
+   */
+  imageTextPages?: number[];
+}
+
+/** How a document's text would be read, decided from what the reader found and the `ocr` config. */
+export interface TextLayerPlan {
+  route: 'text-layer' | 'ocr';
+  /** Pages whose own text can stand in for OCR: usable, and no image on them holds text it lacks. */
+  textLayerPages: number;
+  /** Pages with a usable text layer, complete or not. */
+  usablePages: number;
+  /** 1-based pages with a usable text layer that misses text shown in an image ("mixed" pages). */
+  imageTextPages: number[];
+  /** NO_TEXT_LAYER under "only" when some page has no usable text layer at all. */
+  reasons: Reason[];
+}
+
+/**
+ * The text-layer decision Register makes (and `docbatch estimate` repeats). "prefer" reads a PDF
+ * from its text layer only when every page's text layer is complete: one scanned or mixed page
+ * and Textract reads the whole document, as it would the image's text. "only" never pays for
+ * Textract: it rejects a document with a page lacking a usable text layer, and reads a mixed page
+ * from its text layer, its image text skipped (reported in `imageTextPages`). "never" always OCRs.
+ */
+export function textLayerPlan(info: DocumentInfo, ocr: Config['ocr']): TextLayerPlan {
+  const pdf = info.mediaType === 'application/pdf' && info.pages > 0;
+  const usablePages = pdf ? info.textLayer.filter(Boolean).length : 0;
+  const mixed = pdf ? imageTextPages(info, ocr.imageTextMinCoverage) : [];
+  const textLayerPages = usablePages - mixed.length;
+  const reasons: Reason[] = [];
+  if (ocr.textLayer === 'only' && usablePages < info.pages) {
+    reasons.push({
+      code: 'NO_TEXT_LAYER',
+      message: `ocr.textLayer is "only" but ${info.pages - usablePages} of ${info.pages} pages have no usable text layer`,
+    });
+  }
+  const route =
+    ocr.textLayer === 'only' || (ocr.textLayer === 'prefer' && pdf && textLayerPages === info.pages)
+      ? 'text-layer'
+      : 'ocr';
+  return { route, textLayerPages, usablePages, imageTextPages: mixed, reasons };
 }
 
 function rejectedSummary(base: Omit<DocSummary, 'route'>, reasons: Reason[]): DocSummary {
@@ -175,15 +221,8 @@ export async function register(
     throw error;
   }
   reasons.push(...checkIntegrity(bytes, mediaType), ...checkLimits(bytes.byteLength, info));
-  const textPages = info.textLayer.filter(Boolean).length;
-  const allText = mediaType === 'application/pdf' && info.pages > 0 && textPages === info.pages;
-  const mode = ctx.config.ocr.textLayer;
-  if (mode === 'only' && !allText) {
-    reasons.push({
-      code: 'NO_TEXT_LAYER',
-      message: `ocr.textLayer is "only" but ${info.pages - textPages} of ${info.pages} pages have no usable text layer`,
-    });
-  }
+  const plan = textLayerPlan(info, ctx.config.ocr);
+  reasons.push(...plan.reasons);
   const summary = { ...base, mediaType, pages: info.pages };
   if (reasons.length > 0) return rejectedSummary(summary, reasons);
 
@@ -197,7 +236,9 @@ export async function register(
       size: bytes.byteLength,
       mediaType,
       pages: info.pages,
-      textLayerPages: textPages,
+      // Complete pages only: a mixed page's text layer cannot stand in for OCR (the report and
+      // `docbatch status` count a document whose every page is complete as read from its text).
+      textLayerPages: plan.textLayerPages,
       status: 'registered',
       registeredAt: now,
       updatedAt: now,
@@ -216,7 +257,14 @@ export async function register(
       };
     }
   }
-  if (allText && mode !== 'never') return { ...summary, route: 'text-layer' };
+  if (plan.route === 'text-layer') {
+    if (plan.imageTextPages.length === 0) return { ...summary, route: 'text-layer' };
+    ctx.log.warn('image text skipped: ocr.textLayer is "only"', {
+      docId,
+      pages: plan.imageTextPages.length,
+    });
+    return { ...summary, route: 'text-layer', imageTextPages: plan.imageTextPages };
+  }
   return { ...summary, route: 'ocr', features: textractFeaturesFor(ctx.config, base.type) };
 }
 
@@ -227,11 +275,14 @@ export async function writeOcrOutput(
   jobId: string,
   blocks: Block[],
   pages: number,
+  warnings: NonNullable<TextractGetResponse['Warnings']> = [],
 ): Promise<void> {
   const prefix = keys.ocrJobPrefix(docId, jobId);
   const responses = paginateBlocks(blocks, pages, {
     JobStatus: 'SUCCEEDED',
     DetectDocumentTextModelVersion: 'text-layer',
+    // As Textract does, every output page repeats the job's warnings.
+    ...(warnings.length > 0 ? { Warnings: warnings } : {}),
   });
   for (const [i, response] of responses.entries())
     await ctx.store.put(`${prefix}${i + 1}`, JSON.stringify(response));
@@ -239,6 +290,12 @@ export async function writeOcrOutput(
 }
 
 export const TEXT_LAYER_JOB_ID = 'text-layer';
+
+/**
+ * The warning on a text-layer read that left text in images unread (`ocr.textLayer` "only"); Chunk
+ * records it on the document as `ocrWarnings`, as it records Textract's own warnings.
+ */
+export const IMAGE_TEXT_SKIPPED = 'IMAGE_TEXT_SKIPPED';
 
 /** ExtractTextLayer: a digital PDF's own text, as Textract-shaped pages, at no OCR cost. */
 export async function extractTextLayer(
@@ -248,7 +305,15 @@ export async function extractTextLayer(
   const bytes = await ctx.store.get(input.source.key);
   const blocks = await ctx.reader.textLayerBlocks(bytes);
   const pages = input.pages ?? Math.max(1, ...blocks.map((b) => b.Page ?? 1));
-  await writeOcrOutput(ctx, input.docId, TEXT_LAYER_JOB_ID, blocks, pages);
+  const skipped = input.imageTextPages ?? [];
+  await writeOcrOutput(
+    ctx,
+    input.docId,
+    TEXT_LAYER_JOB_ID,
+    blocks,
+    pages,
+    skipped.length > 0 ? [{ ErrorCode: IMAGE_TEXT_SKIPPED, Pages: skipped }] : [],
+  );
   return { JobId: TEXT_LAYER_JOB_ID, Pages: pages };
 }
 

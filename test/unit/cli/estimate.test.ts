@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MupdfReader } from '../../../src/adapters/documents/mupdf-reader.ts';
@@ -6,10 +7,11 @@ import { BUILTIN_SCHEMA_DIR, loadSchemaDirs } from '../../../src/adapters/local/
 import { DEFAULT_OCR_TOKENS_PER_PAGE, type Estimate, estimateDocuments } from '../../../src/cli/estimate.ts';
 import { EXIT, main } from '../../../src/cli/main.ts';
 import { collectInputs, type PipelineResult, runPipeline } from '../../../src/cli/pipeline.ts';
-import { defaultConfig, resolveConfig } from '../../../src/config.ts';
+import { type Config, defaultConfig, mergeConfig, resolveConfig } from '../../../src/config.ts';
 import type { ResultRecord } from '../../../src/core/outcomes.ts';
 import { SchemaRegistry } from '../../../src/core/validate.ts';
 import { makeEnv, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
+import { makeMixedPdf } from '../adapters/documents/fixtures.ts';
 
 /**
  * Tolerances, stated: text-layer documents are read, linearized, chunked and wrapped exactly as the
@@ -166,6 +168,55 @@ describe('Function: estimateDocuments', () => {
     ]);
     expect(e.totals.ocrPages).toBe(1);
     expect(e.totals.textractUsd).toBeCloseTo(0.0015, 10);
+  });
+});
+
+describe('Function: estimateDocuments, a page with text in a picture', () => {
+  let dir: string;
+  let inputs: Awaited<ReturnType<typeof collectInputs>>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'estimate-mixed-'));
+    await writeFile(join(dir, 'mixed.pdf'), makeMixedPdf());
+    inputs = await collectInputs([join(dir, 'mixed.pdf')], 'invoice');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const estimateWith = (ocr: Partial<Config['ocr']>) =>
+    estimateDocuments(inputs, {
+      config: mergeConfig(defaultConfig(), { ocr }),
+      schemas,
+      reader: new MupdfReader(),
+    });
+
+  it('counts the page as a Textract page under "prefer", as Register routes it', async () => {
+    const e = await estimateWith({ textLayer: 'prefer' });
+    expect(e.documents[0]).toMatchObject({
+      route: 'ocr',
+      pages: 1,
+      textLayerPages: 0,
+      ocrPages: 1,
+      imageTextPages: [1],
+      estimated: true,
+    });
+    expect(e.totals).toMatchObject({ textLayerPages: 0, ocrPages: 1 });
+    expect(e.totals.textractUsd).toBeCloseTo(0.0015, 10);
+    expect(e.warnings.join('\n')).toMatch(
+      /1 page\(s\) in 1 document\(s\) show text in an image .* go to Textract/,
+    );
+  });
+
+  it('reads the text layer under "only", or below ocr.imageTextMinCoverage, at no Textract cost', async () => {
+    const only = await estimateWith({ textLayer: 'only' });
+    expect(only.documents[0]).toMatchObject({ route: 'text-layer', ocrPages: 0, imageTextPages: [1] });
+    expect(only.totals.textractUsd).toBe(0);
+    expect(only.warnings.join('\n')).toMatch(
+      /ocr.textLayer "only" reads their text layer and leaves the image text unread/,
+    );
+    const above = await estimateWith({ textLayer: 'prefer', imageTextMinCoverage: 0.2 });
+    expect(above.documents[0]).toMatchObject({ route: 'text-layer', textLayerPages: 1, ocrPages: 0 });
+    expect(above.documents[0]).not.toHaveProperty('imageTextPages');
+    expect(above.warnings.join('\n')).not.toMatch(/show text in an image/);
   });
 });
 
