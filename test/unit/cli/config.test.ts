@@ -110,7 +110,9 @@ describe('CLI: docbatch config', () => {
   it('returns 1 with the offending key, the allowed ones and the fix for a typo', async () => {
     const path = await writeConfig('typo.json', { ocr: { textlayer: 'never' } });
     expect(await cli('config', '--config', path)).toBe(EXIT.cannotStart);
-    expect(err).toContain('unknown key "ocr.textlayer"; allowed in ocr: textLayer, imageTextMinCoverage, textractFeatures');
+    expect(err).toContain(
+      'unknown key "ocr.textlayer"; allowed in ocr: textLayer, imageTextMinCoverage, textractFeatures',
+    );
     expect(err).toContain('Fix: rename it to "textLayer"');
     expect(err).not.toMatch(/\n\s+at /);
   });
