@@ -128,8 +128,10 @@ const HEADING_END_RE =
 function isSentence(s: string): boolean {
   const ws = s.split(/\s+/).filter((w) => /\p{L}/u.test(w));
   if (ws.length > 8) return true;
-  if (/^\p{Ll}/u.test(s)) return true;
-  return ws.filter((w) => /^\p{Ll}/u.test(w) && !NAME_PARTICLES.has(w)).length >= 2;
+  // Running text starts in lower case; a brand may too, with a capital inside (`eBay`, `e-Luscious`).
+  const brand = /^\p{Ll}[\p{Ll}-]*\p{Lu}/u;
+  if (/^\p{Ll}/u.test(s) && !brand.test(s)) return true;
+  return ws.filter((w) => /^\p{Ll}/u.test(w) && !brand.test(w) && !NAME_PARTICLES.has(w)).length >= 2;
 }
 
 /**
@@ -313,6 +315,42 @@ export function findIssuerName(doc: Doc): { name: string; line: number } | undef
   chosen ??= candidates[0];
   return chosen && chosen.name.length > 0 ? { name: chosen.name, line: chosen.last } : undefined;
 }
+
+/**
+ * The issuer named in an imprint: a company name with a legal suffix opening a line, followed
+ * within a few lines by the registration, bank and contact details only an issuer prints about
+ * itself (`KvK`, `IBAN`, `BTW-nr`, `Tel.`, `E-mail`). Many European invoices carry their
+ * letterhead as a logo and state the company only in such a footer. The name ends at its
+ * suffix (`e-Luscious Nederland B.V. iov Saeco.com` → `e-Luscious Nederland B.V.`).
+ */
+export function findImprintName(doc: Doc): { name: string; line: number } | undefined {
+  const { lines } = doc;
+  for (let i = 0; i < lines.length; i++) {
+    // What a recipient heading (`Factuuradres`, `Bill To:`) heads is the customer's.
+    if ((doc.cells[i] ?? []).some((c) => isRecipientHeading(c.text))) {
+      i = recipientBlockEnd(doc, i);
+      continue;
+    }
+    const first = doc.cells[i]?.[0]?.text ?? lines[i] ?? '';
+    const name = IMPRINT_NAME_RE.exec(first)?.[1]?.trim();
+    if (!name || !isPlausibleName(name)) continue;
+    let details = 0;
+    for (let j = i; j < Math.min(lines.length, i + IMPRINT_LINES); j++) {
+      details += (lines[j] ?? '').match(IMPRINT_DETAIL_RE)?.length ?? 0;
+    }
+    if (details >= 2) return { name, line: i };
+  }
+  return undefined;
+}
+
+const IMPRINT_LINES = 5;
+const IMPRINT_NAME_RE = new RegExp(
+  String.raw`^((?:[\p{L}\p{N}&'.\-]+\s){0,5}?[\p{L}\p{N}&'.\-]*\s?${LEGAL_SUFFIX_RE.source})`,
+  'iu',
+);
+// Registration, bank and contact captions; a bare `VAT`/`BTW` heads tax tables just as often.
+const IMPRINT_DETAIL_RE =
+  /(?<![\p{L}])(iban|bic|swift|kvk|coc|hrb|(?:btw|vat|ust)[\s-]?(?:nr|no|nummer|number|id|reg)|ustid|steuer-?nr|tel|telephone|phone|fax|e-?mail|website|www)(?![\p{L}])/giu;
 
 const MAX_ADDRESS_LINES = 6;
 

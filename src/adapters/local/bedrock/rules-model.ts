@@ -58,6 +58,7 @@
 import { type Cell, cellIndexAt, isKeyCell } from './rules-cells.ts';
 import {
   type Doc,
+  findImprintName,
   findIssuerAddress,
   findIssuerName,
   isColumnHeaderRow,
@@ -1169,7 +1170,7 @@ function extractName(doc: Doc, f: Field, hits: readonly Hit[][]): string | undef
     const s = nameValue(c.value);
     if (s && fitsString(s, f.schema)) return s;
   }
-  const name = findIssuerName(doc)?.name;
+  const name = (findIssuerName(doc) ?? findImprintName(doc))?.name;
   return name && fitsString(name, f.schema) ? name : undefined;
 }
 

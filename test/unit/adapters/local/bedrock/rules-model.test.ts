@@ -461,6 +461,27 @@ describe('Function: extractBySchema on rows of cells', () => {
     expect(names).toEqual(['Amazon Web Services', 'Coolblue B.V.', 'QualityHosting AG']);
   });
 
+  it('returns the issuer from an imprint footer when the letterhead is only a logo', () => {
+    // Prepare
+    const text = [
+      'Factuuradres',
+      'Globex Corp',
+      'Stationsplein 1',
+      'Factuurnummer: F-2290',
+      'Factuurdatum: 03-04-2024',
+      'Totaal EUR  80,00',
+      'eKoffie Benelux B.V. handelend als koffiehuis.nl',
+      'Kade 7, 1011 AA Amsterdam Tel. 020 555 0101',
+      'E-mail: info@koffiehuis.nl  KvK: 81234567  IBAN: NL00BANK0123456789',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess: the customer's block under `Factuuradres` is not the imprint.
+    expect([record['seller_name'], record['buyer_name']]).toEqual(['eKoffie Benelux B.V.', 'Globex Corp']);
+  });
+
   it('returns line items read cell by cell, across a page break that repeats the header', () => {
     // Prepare
     const text = [
