@@ -452,6 +452,13 @@ const SCOPE_WORDS = new Set([
   'ohne',
   'hors',
 ]);
+// OCR glues the next word on (`Inclusivof GST`): the stems still say what the amount covers.
+function isInclWord(w: string): boolean {
+  return INCL_WORDS.has(w) || /^(?:inclu|inklu)/.test(w);
+}
+function isScopeWord(w: string): boolean {
+  return SCOPE_WORDS.has(w) || /^(?:inclu|inklu|exclu|exklu)/.test(w);
+}
 const PAID_WORDS = new Set([
   'cash',
   'tendered',
@@ -494,12 +501,12 @@ function qualifiedAway(context: string, f: Field, labelStartWord: number): boole
     const w = ws[i] ?? '';
     if (!QUALIFIER_WORDS.has(w) || f.labelWordSet.has(w)) continue;
     // "incl. GST", "inclusive of tax": a total that includes tax, not the tax.
-    if (TAX_WORDS.has(w) && ws.slice(Math.max(0, i - 3), i).some((x) => SCOPE_WORDS.has(x))) continue;
+    if (TAX_WORDS.has(w) && ws.slice(Math.max(0, i - 3), i).some(isScopeWord)) continue;
     return true;
   }
   // The field's own label scoped by "incl."/"excl." ("Total incl. tax" is not the tax).
   const before = ws.slice(Math.max(0, labelStartWord - 2), labelStartWord);
-  return before.some((x) => SCOPE_WORDS.has(x));
+  return before.some(isScopeWord);
 }
 
 function withinBounds(v: number, s: JSONSchemaObject, kind: Kind): boolean {
@@ -578,7 +585,11 @@ function leadingAmount(doc: Doc, line: string): AmountToken | undefined {
 function payment(doc: Doc): { expected?: number; paidLine?: number } {
   let paid: { value: number; line: number } | undefined;
   let change: number | undefined;
+  // Payment is printed after the total: above it, `CARD` or `CASH` is part of an item's name
+  // (`PRIVILEGE CARD`) or of the document's title (`CASH RECEIPT`).
+  const firstTotal = doc.lines.findIndex((l) => words(l).some((w) => TOTAL_WORDS.has(w)));
   doc.lines.forEach((line, i) => {
+    if (i < firstTotal) return;
     const ws = words(line);
     const amounts = findAmounts(line, doc.ctx).filter((a) => a.monetary);
     const at = nextContentLine(doc, i);
@@ -711,7 +722,7 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
       const labelStartWord = words(line.slice(keyStart, hit.start)).length;
       if (qualifiedAway(context, f, labelStartWord)) continue;
       const ws = words(context);
-      if (totalLike && ws.some((w) => INCL_WORDS.has(w))) score += 3;
+      if (totalLike && ws.some(isInclWord)) score += 3;
       if (totalLike && ws.some((w) => w === 'rounded' || w === 'round')) score += 2;
       if (summaryAt >= 0 && i > summaryAt) score -= 8;
       if (findAmounts(rest, doc.ctx).filter((t) => t.monetary).length > 1) score -= 3;
@@ -741,6 +752,10 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
       best = c;
   }
   if (!best) return undefined;
+  // A bare integer on a total line (`Total Cty 25`: a count whose caption OCR garbled) is weak;
+  // what was handed over less the change handed back is two printed amounts that agree.
+  if (totalLike && !best.monetary && expected !== undefined && expected > 0 && best.value !== expected)
+    return expected;
   if (totalLike && !(expected !== undefined && Math.abs(best.value - expected) < 0.005)) {
     // Subtotal and charges adding up to an amount printed under them are two readings that
     // agree; a labelled amount that neither they nor the payment confirm yields to them.

@@ -745,6 +745,57 @@ describe('Function: extractBySchema on receipt totals', () => {
     expect(record['merchant_address']).toBe('NO: 28, JALAN ASTANA 1C, 41050 KLANG SELANGOR');
   });
 
+  it('returns the total without reading an item named CARD above it as the payment', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'ST-PRIVILEGE CARD/GD  INDAH',
+      '88888  10.00  10.00',
+      'TOTAL AMT..  RH  60.31',
+      'ROUNDING ADJ.  -0.01',
+      'RH  60.30',
+      'CASH. .  RM  70.30',
+      'CHANGE  RM  10.00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess: the rounded amount paid, as cash minus change confirms.
+    expect(record['total']).toBe(60.3);
+  });
+
+  it('returns the total including tax when OCR glued the scope word to the next one', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'Total Sales(Excluding GST)  80.91',
+      'Rounding  -0.01',
+      'Total Salos(Inclusivof GST):  80.90',
+      'GST Summary',
+      'Total:  80.91  0.00',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(80.9);
+  });
+
+  it('returns cash minus change over a bare count on a total line', () => {
+    // Prepare
+    const text = [...head, 'Total Cty  25', 'Total GST :  1.65', 'CASH :  40.00', 'Change :  7.30'].join(
+      '\n',
+    );
+
+    // Act
+    const record = extractBySchema(text, receiptSchema);
+
+    // Assess
+    expect(record['total']).toBe(32.7);
+  });
+
   it('returns no repaired amount that nothing vouches for', () => {
     // Act
     const record = extractBySchema([...head, 'Time 12:30', 'ITEMS  3'].join('\n'), receiptSchema);
