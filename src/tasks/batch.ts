@@ -512,6 +512,29 @@ export async function collect(
   let results = 0;
   let rejected = 0;
   let redrive = 0;
+  /**
+   * Writes a document's outcome, then its status and run in the document record. The outcome goes
+   * first with the one key the index knows, and the record, read once to be updated, tells whether
+   * the document arrived under other keys too (the same bytes uploaded twice), which the outcome
+   * then gets: reading the record before the outcome as well was a read per document for the rare
+   * duplicate. A key registered while the outcome was being written is caught the same way.
+   */
+  const publish = async (
+    key: string,
+    outcome: ResultRecord | RejectedRecord,
+    status: 'result' | 'rejected',
+  ): Promise<void> => {
+    const written = await putOnce(ctx, key, json(outcome));
+    // The document record learns its run with its outcome (during the run, the claim names it).
+    const updated = await updateDocument(ctx, outcome.docId, { status, runId });
+    const sources = updated?.sources;
+    if (!sources || (sources.length === 1 && sources[0] === outcome.source.key)) return;
+    // This Collect wrote the outcome: it takes the record's keys as they are. An earlier one did:
+    // the keys it lacks join it.
+    if (written) await ctx.store.put(key, json({ ...outcome, sources }));
+    else await addSourcesToOutcome(ctx, key, sources);
+  };
+
   const finish = async ({ docId, entry, chunks }: JoinedDocument): Promise<void> => {
     const decision = decideDocument(
       chunks,
@@ -520,13 +543,8 @@ export async function collect(
       jobMessages.get(entry.job),
     );
     const source = entry.source;
-    let doc: DocumentRecord | undefined;
-    try {
-      doc = await readJson<DocumentRecord>(ctx, keys.document(docId));
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    const sources = doc?.sources ?? [source.key];
+    // The index's key for now: `publish` gives the outcome the document's other keys, if any.
+    const sources = [source.key];
     if (decision.kind === 'result') {
       const result: ResultRecord = {
         docId,
@@ -544,12 +562,7 @@ export async function collect(
           warnings: decision.warnings,
         },
       };
-      await putOnce(ctx, keys.result(entry.type, docId), json(result));
-      // The document record learns its run with its outcome (during the run, the claim names it).
-      const updated = await updateDocument(ctx, docId, { status: 'result', runId });
-      // A key registered for these bytes while the result was being written joins it now.
-      if (updated?.sources.some((k) => !sources.includes(k)))
-        await addSourcesToOutcome(ctx, keys.result(entry.type, docId), updated.sources);
+      await publish(keys.result(entry.type, docId), result, 'result');
       results++;
     } else if (entry.attempt < ctx.config.batch.maxAttempts) {
       // Another attempt can succeed: a transient error, a job that did not finish, a budget that
@@ -568,10 +581,7 @@ export async function collect(
         runId,
         ...(decision.lastOutput !== undefined ? { lastOutput: decision.lastOutput } : {}),
       };
-      await putOnce(ctx, keys.rejected(docId), json(rejection));
-      const updated = await updateDocument(ctx, docId, { status: 'rejected', runId });
-      if (updated?.sources.some((k) => !sources.includes(k)))
-        await addSourcesToOutcome(ctx, keys.rejected(docId), updated.sources);
+      await publish(keys.rejected(docId), rejection, 'rejected');
       rejected++;
     }
     // The outcome is written: the staged text and the claim have done their job.
@@ -660,12 +670,17 @@ async function restage(ctx: TaskContext, docId: string, attempt: number, reasons
   await ctx.store.put(keys.staged(docId), `${lines.join('\n')}\n`);
 }
 
-/** Writes an outcome once: a second Collect of the same run finds it there and leaves it. */
-async function putOnce(ctx: TaskContext, key: string, body: string): Promise<void> {
+/**
+ * Writes an outcome once: a second Collect of the same run finds it there and leaves it. True when
+ * this call wrote it.
+ */
+async function putOnce(ctx: TaskContext, key: string, body: string): Promise<boolean> {
   try {
     await ctx.store.put(key, body, { ifNoneMatch: true });
+    return true;
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
+    return false;
   }
 }
 

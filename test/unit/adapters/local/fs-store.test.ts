@@ -97,4 +97,52 @@ describe('Function: FsStore', () => {
     await w.abort();
     expect(await readdir(join(dir, '.tmp'))).toEqual([]);
   });
+
+  it('splits lines at \\n, \\r\\n and a lone \\r, as readline does, across its read size and multi-byte characters', async () => {
+    // Lines longer than one read (1 MiB), with a two-byte character on every boundary it could cut.
+    const long = 'é'.repeat(700_000);
+    const body = `a\r\nb\rc\n\n${long}\r\n${long}x\nlast`;
+    await store.put('l.txt', body);
+    const got: string[] = [];
+    for await (const l of store.lines('l.txt')) got.push(l);
+    expect(got).toEqual(['a', 'b', 'c', long, `${long}x`, 'last']);
+    // A \r\n split by the read boundary is one line end.
+    const edge = 'a'.repeat((1 << 20) - 1);
+    await store.put('edge.txt', `${edge}\r\nb\r`);
+    const lines: string[] = [];
+    for await (const l of store.lines('edge.txt')) lines.push(l);
+    expect(lines).toEqual([edge, 'b']);
+    await expect(async () => {
+      for await (const _ of store.lines('missing')) break;
+    }).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('reads and writes objects above the synchronous size the same way, conditional writes included', async () => {
+    const big = 'x'.repeat((1 << 20) + 10);
+    await store.put('big/one', big);
+    expect(await store.getText('big/one')).toBe(big);
+    const bytes = new Uint8Array(2 << 20).fill(7);
+    await store.put('big/two', bytes.subarray(1), { ifNoneMatch: true });
+    await expect(store.put('big/two', big, { ifNoneMatch: true })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect((await store.get('big/two')).byteLength).toBe((2 << 20) - 1);
+    expect(await readdir(join(dir, '.tmp'))).toEqual([]);
+  });
+
+  it('treats a folder as no object and deletes a missing key without complaint', async () => {
+    await store.put('d/inner/k', 'x');
+    await expect(store.get('d/inner')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.getText('d')).rejects.toBeInstanceOf(NotFoundError);
+    await store.delete('d/missing');
+    await store.delete('d/inner/k/below');
+    await store.delete('d/inner/k');
+    expect(await store.head('d/inner/k')).toBeUndefined();
+  });
+
+  it('creates the folders of a key on demand, also after they were removed', async () => {
+    await store.put('p/q/r', '1');
+    await rm(join(dir, 'p'), { recursive: true });
+    await rm(join(dir, '.tmp'), { recursive: true });
+    await store.put('p/q/r', '2', { ifNoneMatch: true });
+    expect(await store.getText('p/q/r')).toBe('2');
+  });
 });
