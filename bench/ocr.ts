@@ -1,20 +1,24 @@
 /**
- * OCR benchmark: fidelity of the offline Textract stand-in against real Textract, and throughput
- * of both text paths on this machine.
+ * OCR benchmark: fidelity of the offline Textract stand-in's OCR engines against real Textract,
+ * and throughput of every text path on this machine.
  *
- *   node bench/ocr.ts            (part of `npm run bench`)
+ *   node bench/ocr.ts                      (part of `npm run bench`: both engines)
+ *   node bench/ocr.ts --engine paddle      one engine (paddle or tesseract)
  *
  * Fidelity: for every corpus image that has a real Textract response beside it, the word recall
  * of local OCR against Textract's WORD blocks, per document and overall (printed documents are
- * those whose Textract words are mostly PRINTED). Throughput: pages/s through tesseract (the
- * worker pool, as a run uses it) and through the PDF text layer (mupdf).
+ * those whose Textract words are mostly PRINTED). Throughput: pages/s through each engine (as a
+ * run uses it, `size` pages in flight) with its peak RSS, each engine in its own process so one's
+ * memory is never the other's; then pages/s through the PDF text layer (mupdf).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { MupdfReader, PageRenderer } from '../src/adapters/documents/mupdf-reader.ts';
-import { TesseractPool } from '../src/adapters/local/textract/tesseract-pool.ts';
+import type { LocalOcrEngineName } from '../src/adapters/local/textract/ocr-engine.ts';
+import { createOcrEngine } from '../src/cli/local-services.ts';
 import { sniffMediaType } from '../src/core/documents.ts';
 import { collectBlocks } from '../src/core/ocr/linearize.ts';
 import { wordRecall } from '../src/core/ocr/metrics.ts';
@@ -78,36 +82,51 @@ async function corpusPairs(): Promise<Pair[]> {
   return pairs;
 }
 
-function rss(): number {
-  return Math.round(process.memoryUsage().rss / 2 ** 20);
+/** Peak resident set size so far: the kernel's own maximum, in MB. */
+function peakRss(): number {
+  return Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20);
 }
 
-export async function run(): Promise<void> {
-  if (!existsSync(CORPUS)) {
-    console.log(`ocr: SKIPPED, no Textract corpus at ${CORPUS}`);
-    return;
-  }
-  const pairs = await corpusPairs();
-  const pool = new TesseractPool();
-  console.log(
-    `ocr: ${pairs.length} corpus images with a real Textract response; ${pool.size} OCR workers on ${availableParallelism()} cores`,
-  );
-  const started = performance.now();
-  const rows = await Promise.all(
-    pairs.map(async (pair) => {
-      const bytes = await readFile(pair.image);
-      const media = sniffMediaType(bytes);
-      if (!media) throw new Error(`${pair.name}: not an image`);
-      const renderer = new PageRenderer(bytes, media);
-      const page = renderer.renderForOcr(0);
-      renderer.close();
-      const blocks = await pool.recognize(page.png, page.width, page.height, 1);
-      const words = blocks.filter((b) => b.BlockType === 'WORD').map((b) => b.Text ?? '');
-      return { ...pair, recall: wordRecall(pair.words, words) };
+const ENGINES: readonly LocalOcrEngineName[] = ['paddle', 'tesseract'];
+
+/** Runs `fn` over `items` with at most `limit` calls in flight, results in `items`' order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
     }),
   );
+  return out;
+}
+
+/** One engine over the corpus, in this process. */
+async function runEngine(name: LocalOcrEngineName): Promise<void> {
+  const pairs = await corpusPairs();
+  const engine = createOcrEngine(name);
+  console.log(
+    `ocr[${name}]: ${pairs.length} corpus images with a real Textract response; ${engine.version}, ${engine.size} pages in flight on ${availableParallelism()} cores`,
+  );
+  const started = performance.now();
+  const rows = await mapLimit(pairs, engine.size, async (pair) => {
+    const bytes = await readFile(pair.image);
+    const media = sniffMediaType(bytes);
+    if (!media) throw new Error(`${pair.name}: not an image`);
+    const renderer = new PageRenderer(bytes, media);
+    try {
+      const blocks = await engine.readPage(renderer, 0);
+      const words = blocks.filter((b) => b.BlockType === 'WORD').map((b) => b.Text ?? '');
+      return { ...pair, recall: wordRecall(pair.words, words) };
+    } finally {
+      renderer.close();
+    }
+  });
   const ocrSeconds = (performance.now() - started) / 1000;
-  await pool.terminate();
+  await engine.terminate();
   for (const r of rows) {
     const kind = r.handwritingShare > 0.2 ? 'handwriting' : 'printed';
     console.log(
@@ -122,11 +141,33 @@ export async function run(): Promise<void> {
     );
   const printed = rows.filter((r) => r.handwritingShare <= 0.2);
   console.log(
-    `ocr: word recall vs Textract — printed documents ${micro(printed).toFixed(3)} (${printed.length} docs), all ${micro(rows).toFixed(3)}`,
+    `ocr[${name}]: word recall vs Textract — printed documents ${micro(printed).toFixed(3)} (${printed.length} docs), all ${micro(rows).toFixed(3)}`,
   );
+  const cpu = process.cpuUsage();
   console.log(
-    `ocr: OCR throughput ${(rows.length / ocrSeconds).toFixed(2)} pages/s (${rows.length} pages in ${ocrSeconds.toFixed(1)} s), RSS ${rss()} MB`,
+    `ocr[${name}]: OCR throughput ${(rows.length / ocrSeconds).toFixed(2)} pages/s (${rows.length} pages in ${ocrSeconds.toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s), peak RSS ${peakRss()} MB`,
   );
+}
+
+export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  if (!existsSync(CORPUS)) {
+    console.log(`ocr: SKIPPED, no Textract corpus at ${CORPUS}`);
+    return;
+  }
+  const at = argv.indexOf('--engine');
+  const only = at >= 0 ? argv[at + 1] : undefined;
+  if (only !== undefined) {
+    if (!ENGINES.includes(only as LocalOcrEngineName)) {
+      throw new Error(`--engine must be one of ${ENGINES.join(', ')} (received ${only})`);
+    }
+    await runEngine(only as LocalOcrEngineName);
+    return;
+  }
+  for (const name of ENGINES) {
+    execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--engine', name], {
+      stdio: 'inherit',
+    });
+  }
 
   const reader = new MupdfReader();
   const pdfs = (await filesUnder(CORPUS))

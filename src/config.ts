@@ -47,6 +47,11 @@ export interface Config {
     imageTextMinCoverage: number;
     /** Document type (or `*`) → Textract AnalyzeDocument features; none means text detection. */
     textractFeatures: Record<string, TextractFeature[]>;
+    /**
+     * The OCR engine of the offline Textract stand-in (never used on AWS): "paddle" (PP-OCRv4
+     * through onnxruntime, the more accurate) or "tesseract" (tesseract.js, lighter on CPU and memory).
+     */
+    localEngine: 'paddle' | 'tesseract';
   };
   batch: {
     /** Bedrock's own job timeout (timeoutDurationInHours, 24–168); past it a job ends Expired. */
@@ -110,7 +115,12 @@ export function defaultConfig(modelId = LOCAL_MODEL_ID): Config {
     belowMinimum: 'on-demand',
     onDemandConcurrency: 4,
     chunk: { maxTokens: 6000 },
-    ocr: { textLayer: 'prefer', imageTextMinCoverage: DEFAULT_IMAGE_TEXT_MIN_COVERAGE, textractFeatures: {} },
+    ocr: {
+      textLayer: 'prefer',
+      imageTextMinCoverage: DEFAULT_IMAGE_TEXT_MIN_COVERAGE,
+      textractFeatures: {},
+      localEngine: 'paddle',
+    },
     batch: { timeoutHours: 24, maxAttempts: 2, pollSeconds: 300, deadlineHours: 30, deferMaxAgeHours: 24 },
     prices: structuredClone(DEFAULT_PRICES),
     schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'UTC' },
@@ -138,6 +148,7 @@ export interface ConfigFile {
     textLayer?: Config['ocr']['textLayer'];
     imageTextMinCoverage?: number;
     textractFeatures?: Record<string, TextractFeature[]>;
+    localEngine?: Config['ocr']['localEngine'];
   };
   batch?: Partial<Config['batch']>;
   prices?: {
@@ -538,6 +549,12 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
       const value = v.ocr.imageTextMinCoverage;
       set('ocr.imageTextMinCoverage', origin, () => {
         config.ocr.imageTextMinCoverage = value;
+      });
+    }
+    if (v.ocr?.localEngine !== undefined) {
+      const value = v.ocr.localEngine;
+      set('ocr.localEngine', origin, () => {
+        config.ocr.localEngine = value;
       });
     }
     for (const [type, features] of Object.entries(v.ocr?.textractFeatures ?? {})) {

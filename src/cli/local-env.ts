@@ -78,6 +78,7 @@ export async function createLocalEnvironment(options: LocalEnvironmentOptions): 
   const reader = new MupdfReader();
   const services = createLocalServices(store, reader, {
     model: { id: options.config.model.id, minRecordsPerJob: options.config.quotas.minRecordsPerJob },
+    ocrEngine: options.config.ocr.localEngine,
     ...options,
   });
   const ctx: TaskContext = {

@@ -5,6 +5,8 @@ import {
 } from '../adapters/local/bedrock/batch-emulator.ts';
 import { LocalOnDemandModel } from '../adapters/local/bedrock/local-on-demand.ts';
 import { LocalTextract, type LocalTextractFaults } from '../adapters/local/textract/local-textract.ts';
+import type { LocalOcrEngineName, OcrEngine } from '../adapters/local/textract/ocr-engine.ts';
+import { PaddleOcr } from '../adapters/local/textract/paddle-ocr.ts';
 import { TesseractPool } from '../adapters/local/textract/tesseract-pool.ts';
 import type { ObjectStore, OnDemandModel } from '../ports.ts';
 import type { Binding } from './local-engine.ts';
@@ -14,8 +16,19 @@ export interface LocalServicesOptions {
   model?: { id: string; minRecordsPerJob: number };
   textractFaults?: LocalTextractFaults;
   bedrock?: Omit<LocalBedrockBatchOptions, 'store'>;
-  /** OCR worker threads (default: min(2, cores)). */
+  /** The Textract stand-in's OCR engine (config `ocr.localEngine`; default "paddle"). */
+  ocrEngine?: LocalOcrEngineName;
+  /** Cores OCR uses: tesseract worker threads, or PP-OCR's threads per inference call (default: min(2, cores)). */
   ocrWorkers?: number;
+}
+
+/**
+ * The configured engine. Neither loads anything yet: tesseract starts its workers and PP-OCR its
+ * sessions on the first page that needs OCR, so runs over digital PDFs pay nothing for them.
+ */
+export function createOcrEngine(name: LocalOcrEngineName = 'paddle', workers?: number): OcrEngine {
+  if (name === 'tesseract') return new TesseractPool(workers ? { size: workers } : {});
+  return new PaddleOcr(workers ? { threads: workers } : {});
 }
 
 export interface LocalServices {
@@ -33,11 +46,10 @@ export function createLocalServices(
   reader: MupdfReader,
   options: LocalServicesOptions = {},
 ): LocalServices {
-  const pool = new TesseractPool(options.ocrWorkers ? { size: options.ocrWorkers } : {});
   const textract = new LocalTextract({
     store,
     reader,
-    pool,
+    engine: createOcrEngine(options.ocrEngine, options.ocrWorkers),
     ...(options.textractFaults ? { faults: options.textractFaults } : {}),
   });
   const bedrock = new LocalBedrockBatch({

@@ -38,7 +38,13 @@ afterAll(async () => {
 async function ingestMixed(ocr: Partial<Config['ocr']>) {
   t = await makeEnv({
     config: {
-      ocr: { textLayer: 'prefer', imageTextMinCoverage: 0.05, textractFeatures: {}, ...ocr },
+      ocr: {
+        textLayer: 'prefer',
+        imageTextMinCoverage: 0.05,
+        textractFeatures: {},
+        localEngine: 'paddle',
+        ...ocr,
+      },
     },
   });
   const run = await runPipeline(t.env, await collectInputs([mixedPath], 'invoice'), fast);
@@ -57,7 +63,7 @@ async function ingestMixed(ocr: Partial<Config['ocr']>) {
 }
 
 const textLayerWords = KNOWN_LINES.flatMap((l) => l.split(' '));
-/** IMAGE_LINES, the words tesseract reads reliably at the fixture's resolution. */
+/** IMAGE_LINES, the words OCR reads reliably at the fixture's resolution (tesseract misses "nummer"). */
 const imageWords = IMAGE_LINES.flatMap((l) => l.split(' ')).filter((w) => w !== 'nummer');
 
 describe('Scenario: a born-digital page with text in a picture', () => {

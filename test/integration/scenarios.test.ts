@@ -226,6 +226,7 @@ describe('Scenario: Textract document analysis and partial success', () => {
           textLayer: 'prefer',
           imageTextMinCoverage: 0.05,
           textractFeatures: { receipt: ['TABLES', 'FORMS'] },
+          localEngine: 'paddle',
         },
       },
     });

@@ -306,6 +306,30 @@ export interface RenderedPage {
   height: number;
 }
 
+/** A render as raw 8-bit grayscale pixels, rows packed (`width` bytes each). */
+export interface GrayRender {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+function pngPage(pixmap: mupdf.Pixmap): RenderedPage {
+  return { png: pixmap.asPNG(), width: pixmap.getWidth(), height: pixmap.getHeight() };
+}
+
+/** A gray pixmap's samples copied out of the WASM heap, row padding dropped. */
+function grayPixels(pixmap: mupdf.Pixmap): GrayRender {
+  const width = pixmap.getWidth();
+  const height = pixmap.getHeight();
+  const stride = pixmap.getStride();
+  const samples = pixmap.getPixels();
+  const pixels = new Uint8Array(width * height);
+  if (stride === width) pixels.set(samples.subarray(0, width * height));
+  else
+    for (let y = 0; y < height; y++) pixels.set(samples.subarray(y * stride, y * stride + width), y * width);
+  return { pixels, width, height };
+}
+
 /**
  * A document opened once for rendering several pages (a scanned PDF is parsed once, not once per
  * page). Call `close()` when done: mupdf's memory lives in the WASM heap, outside the JS GC's view.
@@ -368,22 +392,40 @@ export class PageRenderer {
     );
   }
 
-  #ocrScale(page: mupdf.Page, widthPt: number, heightPt: number): [number, number] {
+  /**
+   * The pixels `renderForOcr` (or, given a region, `renderRegionForOcr`) would encode as PNG, raw:
+   * an engine reading pixels itself skips the PNG round trip. `enlarge: false` keeps images at
+   * their native size (the enlargement is for tesseract's glyph-size expectations).
+   */
+  renderGrayForOcr(pageIndex0: number, region?: RatioBox, options: { enlarge?: boolean } = {}): GrayRender {
+    const enlarge = options.enlarge ?? true;
+    return this.#render(
+      pageIndex0,
+      (page, widthPt, heightPt) => this.#ocrScale(page, widthPt, heightPt, enlarge),
+      region,
+      grayPixels,
+    );
+  }
+
+  #ocrScale(page: mupdf.Page, widthPt: number, heightPt: number, allowEnlarge = true): [number, number] {
     const native = IMAGE_TYPES.has(this.mediaType) ? nativeImage(page) : undefined;
     if (!native) {
       const s = defaultDpi(widthPt, heightPt) / 72;
       return [s, s];
     }
     const longest = Math.max(native.width, native.height);
-    const enlarge = Math.min(OCR_MAX_ENLARGEMENT, Math.max(1, OCR_MIN_LONG_SIDE_PX / longest));
+    const enlarge = allowEnlarge
+      ? Math.min(OCR_MAX_ENLARGEMENT, Math.max(1, OCR_MIN_LONG_SIDE_PX / longest))
+      : 1;
     return [(native.width * enlarge) / widthPt, (native.height * enlarge) / heightPt];
   }
 
-  #render(
+  #render<T = RenderedPage>(
     pageIndex0: number,
     scaleFor: (page: mupdf.Page, widthPt: number, heightPt: number) => [number, number],
     region?: RatioBox,
-  ): RenderedPage {
+    output: (pixmap: mupdf.Pixmap) => T = pngPage as (pixmap: mupdf.Pixmap) => T,
+  ): T {
     if (!Number.isInteger(pageIndex0) || pageIndex0 < 0 || pageIndex0 >= this.pages) {
       throw new RangeError(`page index ${pageIndex0} is outside 0..${this.pages - 1}`);
     }
@@ -410,7 +452,7 @@ export class PageRenderer {
       try {
         // Recorded in the PNG's pHYs chunk: tesseract uses it to size its glyph expectations.
         pixmap.setResolution(Math.round(sx * 72), Math.round(sy * 72));
-        return { png: pixmap.asPNG(), width: pixmap.getWidth(), height: pixmap.getHeight() };
+        return output(pixmap);
       } finally {
         pixmap.destroy();
       }

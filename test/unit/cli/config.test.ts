@@ -111,7 +111,7 @@ describe('CLI: docbatch config', () => {
     const path = await writeConfig('typo.json', { ocr: { textlayer: 'never' } });
     expect(await cli('config', '--config', path)).toBe(EXIT.cannotStart);
     expect(err).toContain(
-      'unknown key "ocr.textlayer"; allowed in ocr: textLayer, imageTextMinCoverage, textractFeatures',
+      'unknown key "ocr.textlayer"; allowed in ocr: textLayer, imageTextMinCoverage, textractFeatures, localEngine',
     );
     expect(err).toContain('Fix: rename it to "textLayer"');
     expect(err).not.toMatch(/\n\s+at /);

@@ -6,7 +6,8 @@
  * and everything downstream run unchanged against it.
  *
  * Pages with a usable PDF text layer are read from it (free, exact); every other page is rendered
- * by mupdf and read by tesseract.js. Textract reads everything printed on a page, text shown as a
+ * by mupdf and read by the configured OCR engine (`ocr.localEngine`: PP-OCR through onnxruntime by
+ * default, or tesseract.js). Textract reads everything printed on a page, text shown as a
  * picture included, so on a text-layer page every image the text layer does not cover (a logo, a
  * company footer pasted in as a picture) is rendered alone and OCR'd too, its lines joining the
  * text layer's at their place on the page.
@@ -30,10 +31,7 @@ import {
   TextractInvalidS3ObjectError,
   TextractThroughputExceededError,
 } from './errors.ts';
-import type { TesseractPool } from './tesseract-pool.ts';
-
-/** Reported in `DetectDocumentTextModelVersion` so outputs say which engine produced them. */
-export const LOCAL_MODEL_VERSION = 'local-tesseract';
+import type { OcrEngine } from './ocr-engine.ts';
 /** Textract's folder when OutputConfig has no S3Prefix. */
 export const DEFAULT_OUTPUT_PREFIX = 'textract_output';
 
@@ -68,7 +66,8 @@ export interface LocalTextractFaults {
 export interface LocalTextractOptions {
   store: ObjectStore;
   reader: MupdfReader;
-  pool: TesseractPool;
+  /** Reads pages without a usable text layer; its `version` is the outputs' `DetectDocumentTextModelVersion`. */
+  engine: OcrEngine;
   faults?: LocalTextractFaults;
   /** Told about failed jobs (the job's StatusMessage carries the same text). */
   logger?: Logger;
@@ -313,7 +312,7 @@ type OcrWork = { page: number; region?: RatioBox };
 export class LocalTextract {
   readonly #store: ObjectStore;
   readonly #reader: MupdfReader;
-  readonly #pool: TesseractPool;
+  readonly #engine: OcrEngine;
   readonly #faults: LocalTextractFaults;
   readonly #logger: Logger | undefined;
   readonly #jobs = new Map<string, Job>();
@@ -325,7 +324,7 @@ export class LocalTextract {
   constructor(options: LocalTextractOptions) {
     this.#store = options.store;
     this.#reader = options.reader;
-    this.#pool = options.pool;
+    this.#engine = options.engine;
     this.#faults = options.faults ?? {};
     this.#logger = options.logger;
   }
@@ -384,7 +383,7 @@ export class LocalTextract {
   }
 
   /**
-   * StartDocumentAnalysis with the same job contract. Offline, tesseract reads text only: the job
+   * StartDocumentAnalysis with the same job contract. Offline, OCR reads text only: the job
    * produces PAGE/LINE/WORD blocks (no TABLE, KEY_VALUE_SET or QUERY blocks), which the linearizer
    * and everything downstream take exactly as they take a real analysis. FeatureTypes is checked as
    * Textract checks it, and a feature set is part of the job's identity for its token.
@@ -439,7 +438,7 @@ export class LocalTextract {
       DocumentMetadata: { Pages: job.pages },
       JobStatus: 'SUCCEEDED',
       Blocks: await source.slice(start, end),
-      DetectDocumentTextModelVersion: LOCAL_MODEL_VERSION,
+      DetectDocumentTextModelVersion: this.#engine.version,
     };
     if (end < source.count) response.NextToken = encodeNextToken(job.id, end);
     return response;
@@ -450,11 +449,11 @@ export class LocalTextract {
     while (this.#running.size > 0) await Promise.all([...this.#running]);
   }
 
-  /** Refuses new jobs, waits for running ones, then terminates the tesseract pool. */
+  /** Refuses new jobs, waits for running ones, then terminates the OCR engine. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.whenIdle();
-    await this.#pool.terminate();
+    await this.#engine.terminate();
   }
 
   /** The job an earlier request with this ClientRequestToken started, if any. */
@@ -489,7 +488,7 @@ export class LocalTextract {
       if (outputDir) {
         const responses = paginateBlocks(blocks, pages, {
           JobStatus: 'SUCCEEDED',
-          DetectDocumentTextModelVersion: LOCAL_MODEL_VERSION,
+          DetectDocumentTextModelVersion: this.#engine.version,
         });
         const keys: string[] = [];
         for (const [i, response] of responses.entries()) {
@@ -546,16 +545,14 @@ export class LocalTextract {
       const regionLines: PositionedLine[][] = work.map(() => []);
       const renderer = new PageRenderer(bytes, mediaType);
       try {
-        // As many renders in flight as the pool has workers: they wait in memory only briefly.
-        await forEachLimit([...work.keys()], this.#pool.size, async (i) => {
+        // As many renders in flight as the engine takes: they wait in memory only briefly.
+        await forEachLimit([...work.keys()], this.#engine.size, async (i) => {
           const { page, region } = work[i] as OcrWork;
           if (!region) {
-            const render = renderer.renderForOcr(page - 1);
-            perPage[page - 1] = await this.#pool.recognize(render.png, render.width, render.height, page);
+            perPage[page - 1] = await this.#engine.readPage(renderer, page - 1);
             return;
           }
-          const render = renderer.renderRegionForOcr(page - 1, region);
-          const blocks = await this.#pool.recognize(render.png, render.width, render.height, page);
+          const blocks = await this.#engine.readPage(renderer, page - 1, region);
           const w = region.right - region.left;
           const h = region.bottom - region.top;
           regionLines[i] = positionedLines(blocks, (b) => ({

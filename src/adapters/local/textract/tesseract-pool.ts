@@ -10,7 +10,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Block } from '../../../core/ocr/textract.ts';
 import { ConfigError } from '../../../errors.ts';
-import { type PositionedLine, pageBlocks } from '../../documents/blocks.ts';
+import { type PositionedLine, pageBlocks, type RatioBox } from '../../documents/blocks.ts';
+import type { PageRenderer } from '../../documents/mupdf-reader.ts';
+import type { OcrEngine } from './ocr-engine.ts';
 
 // tesseract.js is CommonJS; `require` keeps its runtime shape and its bundled typings.
 const require = createRequire(import.meta.url);
@@ -60,7 +62,10 @@ interface Task {
 
 const OEM_LSTM_ONLY = 1;
 
-export class TesseractPool {
+export const TESSERACT_MODEL_VERSION = 'local-tesseract';
+
+export class TesseractPool implements OcrEngine {
+  readonly version = TESSERACT_MODEL_VERSION;
   readonly size: number;
   readonly #language: LanguageData;
   readonly #pageSegMode: string;
@@ -96,6 +101,14 @@ export class TesseractPool {
       this.#dispatch();
     });
     return pageBlocks(page, toLines(result, width, height));
+  }
+
+  /** Renders the page (or region) as tesseract reads best, see `PageRenderer.renderForOcr`, and OCRs it. */
+  async readPage(renderer: PageRenderer, pageIndex0: number, region?: RatioBox): Promise<Block[]> {
+    const render = region
+      ? renderer.renderRegionForOcr(pageIndex0, region)
+      : renderer.renderForOcr(pageIndex0);
+    return this.recognize(render.png, render.width, render.height, pageIndex0 + 1);
   }
 
   async terminate(): Promise<void> {

@@ -11,6 +11,8 @@ import {
   type LocalTextractFaults,
   mergeBoxes,
 } from '../../../../../src/adapters/local/textract/local-textract.ts';
+import type { OcrEngine } from '../../../../../src/adapters/local/textract/ocr-engine.ts';
+import { PaddleOcr } from '../../../../../src/adapters/local/textract/paddle-ocr.ts';
 import { TesseractPool } from '../../../../../src/adapters/local/textract/tesseract-pool.ts';
 import { linearizePages } from '../../../../../src/core/ocr/linearize.ts';
 import type { Block, TextractGetResponse } from '../../../../../src/core/ocr/textract.ts';
@@ -30,7 +32,9 @@ const CORPUS = fileURLToPath(new URL('../../../../../../shared/corpora/textract/
 
 let root: string;
 let store: FsStore;
-const pool = new TesseractPool({ size: 2 });
+/** The default engine (PP-OCR) reads every page of this suite but those of the tesseract block below. */
+const paddle = new PaddleOcr();
+const tesseract = new TesseractPool({ size: 2 });
 const reader = new MupdfReader();
 
 beforeAll(async () => {
@@ -39,13 +43,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool.terminate();
+  await Promise.all([paddle.terminate(), tesseract.terminate()]);
   await rm(root, { recursive: true, force: true });
 });
 
-/** A stand-in sharing the suite's pool; tests never close it (that would end the pool). */
-function textract(faults?: LocalTextractFaults): LocalTextract {
-  return new LocalTextract({ store, reader, pool, ...(faults ? { faults } : {}) });
+/** A stand-in sharing the suite's engine; tests never close it (that would end the engine). */
+function textract(faults?: LocalTextractFaults, engine: OcrEngine = paddle): LocalTextract {
+  return new LocalTextract({ store, reader, engine, ...(faults ? { faults } : {}) });
 }
 
 const location = (name: string) => ({ S3Object: { Bucket: 'docbatch-test', Name: name } });
@@ -108,7 +112,7 @@ describe('Function: LocalTextract.startDocumentTextDetection', () => {
     expect(first).toEqual({ JobStatus: 'IN_PROGRESS' });
     expect(done.JobStatus).toBe('SUCCEEDED');
     expect(done.DocumentMetadata).toEqual({ Pages: 1 });
-    expect(done.DetectDocumentTextModelVersion).toBe('local-tesseract');
+    expect(done.DetectDocumentTextModelVersion).toBe('local-ppocr-v4');
     expect(done.NextToken).toBeUndefined();
     // A digital PDF is read from its text layer: exact words, fixed confidence.
     expect(wordsOf(done.Blocks ?? [])).toEqual(knownWords(KNOWN_LINES));
@@ -287,23 +291,27 @@ describe('Function: LocalTextract OutputConfig', () => {
   });
 });
 
-describe('Function: LocalTextract OCR', () => {
-  it('returns the known words of an image through tesseract', async () => {
+describe.each([
+  ['PP-OCR', () => paddle, 'local-ppocr-v4'],
+  ['tesseract', () => tesseract, 'local-tesseract'],
+] as const)('Function: LocalTextract OCR through %s', (name, engine, version) => {
+  it('returns the known words of an image, and the engine in DetectDocumentTextModelVersion', async () => {
     // Prepare
-    await store.put('incoming/scan.png', makeTextPng(KNOWN_LINES, 150));
-    const service = textract();
+    await store.put(`incoming/scan-${name}.png`, makeTextPng(KNOWN_LINES, 150));
+    const service = textract(undefined, engine());
     const started = Date.now();
     // Act
     const { JobId } = await service.startDocumentTextDetection({
-      DocumentLocation: location('incoming/scan.png'),
+      DocumentLocation: location(`incoming/scan-${name}.png`),
     });
     await service.whenIdle();
     const blocks = await allBlocks(service, JobId);
     // Assess
     const recall = wordRecall(knownWords(KNOWN_LINES), wordsOf(blocks));
     console.log(
-      `LocalTextract OCR: 1 image page in ${Date.now() - started} ms, word recall ${recall.toFixed(3)}`,
+      `LocalTextract OCR (${name}): 1 image page in ${Date.now() - started} ms, word recall ${recall.toFixed(3)}`,
     );
+    expect((await service.getDocumentTextDetection({ JobId })).DetectDocumentTextModelVersion).toBe(version);
     expect(recall).toBeGreaterThanOrEqual(0.9);
     const lines = blocks.filter((b) => b.BlockType === 'LINE');
     expect(lines.length).toBeGreaterThanOrEqual(KNOWN_LINES.length);
@@ -314,12 +322,12 @@ describe('Function: LocalTextract OCR', () => {
     // Prepare: page 1 digital, page 2 an image of text with no text layer
     const scanned = ['Scanned page mentions seventeen crates of pears'];
     const scan = renderPixmap(makePdf([{ lines: scanned }]), 150);
-    await store.put('incoming/mixed.pdf', makePdf([{ lines: KNOWN_LINES }, { image: scan }]));
+    await store.put(`incoming/mixed-${name}.pdf`, makePdf([{ lines: KNOWN_LINES }, { image: scan }]));
     scan.destroy();
-    const service = textract();
+    const service = textract(undefined, engine());
     // Act
     const { JobId } = await service.startDocumentTextDetection({
-      DocumentLocation: location('incoming/mixed.pdf'),
+      DocumentLocation: location(`incoming/mixed-${name}.pdf`),
     });
     await service.whenIdle();
     const blocks = await allBlocks(service, JobId);
@@ -354,7 +362,8 @@ describe('Function: LocalTextract on a text-layer page with text in a picture', 
     expect(wordRecall(knownWords(IMAGE_LINES), wordsOf(ocr))).toBeGreaterThanOrEqual(0.8);
     for (const w of ocr) {
       const box = w.Geometry?.BoundingBox;
-      expect(w.Confidence ?? 100).toBeLessThan(99.9);
+      // OCR confidences (PP-OCR's reach 99.99) are never the text layer's fixed 99.9.
+      expect(w.Confidence).not.toBe(99.9);
       expect(box?.Left ?? 0).toBeGreaterThanOrEqual(72 / 612 - 0.001);
       expect((box?.Left ?? 0) + (box?.Width ?? 0)).toBeLessThanOrEqual(540 / 612 + 0.001);
       expect(box?.Top ?? 0).toBeGreaterThanOrEqual(400 / 792 - 0.001);
