@@ -60,7 +60,13 @@ function letters(s: string): number {
 
 /** Drop a trailing registration number in parentheses: `99 SPEED MART S/B (519537-X)`. */
 function stripTrailingId(line: string): string {
-  return line.replace(/\s*\((?=[^)]*\d)[\p{L}\p{N}\s.:\-/]*\)\s*$/u, '').trim();
+  return (
+    line
+      .replace(/\s*\((?=[^)]*\d)[\p{L}\p{N}\s.:\-/]*\)\s*$/u, '')
+      // OCR may lose the opening parenthesis, or read it as a letter: `S/B S19537-X)`.
+      .replace(/\s+[\p{L}]?\d{4,}[\p{L}\p{N}-]*\)\s*$/u, '')
+      .trim()
+  );
 }
 
 export function hasLegalSuffix(line: string): boolean {

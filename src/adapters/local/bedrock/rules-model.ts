@@ -452,12 +452,13 @@ const SCOPE_WORDS = new Set([
   'ohne',
   'hors',
 ]);
-// OCR glues the next word on (`Inclusivof GST`): the stems still say what the amount covers.
+// OCR glues the next word on (`Inclusivof GST`) and reads a capital I as l or 1 (`lnclusiv`):
+// the stems still say what the amount covers.
 function isInclWord(w: string): boolean {
-  return INCL_WORDS.has(w) || /^(?:inclu|inklu)/.test(w);
+  return INCL_WORDS.has(w) || /^(?:[il1|]nclu|inklu)/.test(w);
 }
 function isScopeWord(w: string): boolean {
-  return SCOPE_WORDS.has(w) || /^(?:inclu|inklu|exclu|exklu)/.test(w);
+  return SCOPE_WORDS.has(w) || /^(?:[il1|]nclu|inklu|exclu|exklu)/.test(w);
 }
 const PAID_WORDS = new Set([
   'cash',
@@ -611,12 +612,17 @@ function payment(doc: Doc): { expected?: number; paidLine?: number } {
 // Lines added to a subtotal on the way to the total: taxes, service charges, rounding.
 const CHARGE_WORDS = new Set([...TAX_WORDS, 'service', 'charge', 'charges', 'rounding', 'round', 'adj']);
 
-/** The last amount with decimals of a line, or the one opening the line under a label alone. */
-function lineAmount(doc: Doc, i: number): number | undefined {
+/**
+ * The last amount with decimals of a line, or the one opening the line under a label alone;
+ * `next` is the line after the one the amount was read from.
+ */
+function lineAmount(doc: Doc, i: number): { value: number; next: number } | undefined {
   const amounts = findAmounts(doc.lines[i] ?? '', doc.ctx).filter((a) => a.monetary);
-  if (amounts.length > 0) return amounts[amounts.length - 1]?.value;
+  const own = amounts[amounts.length - 1];
+  if (own) return { value: own.value, next: i + 1 };
   const at = nextContentLine(doc, i);
-  return at === undefined ? undefined : leadingAmount(doc, doc.lines[at] ?? '')?.value;
+  const below = at === undefined ? undefined : leadingAmount(doc, doc.lines[at] ?? '');
+  return below && at !== undefined ? { value: below.value, next: at + 1 } : undefined;
 }
 
 /**
@@ -633,12 +639,14 @@ function summedTotal(doc: Doc): number | undefined {
   if (start < 0) return undefined;
   const subtotal = lineAmount(doc, start);
   if (subtotal === undefined) return undefined;
+  // Labels and amounts may alternate line by line (`SUB-TOTAL` / `144.68` / `TOTAL TAX` /
+  // `8.68`): a label's amount below it is its own, not a line of the run nor a confirmation.
   // Every reading of the run: a rounding line's sign is often lost to OCR (`ROUNDING 0.01`
   // printed as `-0.01`), so both signs stay possible until a printed amount settles it.
-  let sums = [subtotal];
-  let i = start + 1;
+  let sums = [subtotal.value];
+  let i = subtotal.next;
   let noise = 0;
-  for (; i < doc.lines.length; i++) {
+  for (; i < doc.lines.length; ) {
     const line = doc.lines[i] ?? '';
     const ws = words(line);
     // `TOTAL TAX 1.56` is a charge; `TOTAL 27.55` ends the run.
@@ -648,12 +656,16 @@ function summedTotal(doc: Doc): number | undefined {
         findAmounts(line, doc.ctx).every((a) => !a.monetary) &&
         !ws.some((w) => TOTAL_WORDS.has(w)) &&
         ++noise <= 1
-      )
+      ) {
+        i++;
         continue;
+      }
       break;
     }
-    const value = lineAmount(doc, i);
-    if (value === undefined) break;
+    const amount = lineAmount(doc, i);
+    if (amount === undefined) break;
+    const value = amount.value;
+    i = amount.next;
     const rounding = ws.some((w) => w === 'rounding' || w === 'round' || w === 'adj');
     sums = sums.flatMap((sum) => (rounding && value !== 0 ? [sum + value, sum - value] : [sum + value]));
   }
@@ -756,6 +768,8 @@ function extractNumber(doc: Doc, f: Field, hits: readonly Hit[][]): number | und
   // what was handed over less the change handed back is two printed amounts that agree.
   if (totalLike && !best.monetary && expected !== undefined && expected > 0 && best.value !== expected)
     return expected;
+  // Nothing is owed, yet change was given for a payment: the zero is a tax column's total.
+  if (totalLike && best.value <= 0 && expected !== undefined && expected > 0) return expected;
   if (totalLike && !(expected !== undefined && Math.abs(best.value - expected) < 0.005)) {
     // Subtotal and charges adding up to an amount printed under them are two readings that
     // agree; a labelled amount that neither they nor the payment confirm yields to them.
@@ -1191,11 +1205,16 @@ function extractName(doc: Doc, f: Field, hits: readonly Hit[][]): string | undef
 
 function extractAddress(doc: Doc, f: Field, hits: readonly Hit[][], positional: boolean): string | undefined {
   for (const c of labelledStrings(doc, f, hits)) {
+    // An address starts with a word or a house number with its street (`Address  8` is a form
+    // field's stray mark, not an address).
+    if (!/\p{L}{2}/u.test(c.value)) continue;
     // A labelled address goes on over the short lines that follow it.
     const parts = [c.value];
     for (let i = c.line + 1; i < Math.min(doc.lines.length, c.line + 5); i++) {
       const line = doc.lines[i] ?? '';
       if ((hits[i] ?? []).length > 0 || /^[^:]{1,30}:/.test(line) || line.split(/\s+/).length > 8) break;
+      // The next caption of a form (`GST No.`) or a lone separator ends the address.
+      if (/(?<![\p{L}])(?:no|nr|number|id)\.?$/iu.test(line) || !/[\p{L}\p{N}]/u.test(line)) break;
       if (findAmounts(line, doc.ctx).some((a) => a.monetary)) break;
       parts.push(line);
     }

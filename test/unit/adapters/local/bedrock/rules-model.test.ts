@@ -796,6 +796,82 @@ describe('Function: extractBySchema on receipt totals', () => {
     expect(record['total']).toBe(32.7);
   });
 
+  it('returns cash minus change over a zero read from a tax summary, with lnclusiv for Inclusive', () => {
+    // Prepare
+    const text = [
+      ...head,
+      'Total Sales (Excluding GST )  80.91',
+      'Total GST :  0.00',
+      'Total Salos (lnclusiv of GST) :  80.90',
+      'CASH :  100.00',
+      'Change :  19.10',
+      'Tax Code  %  Amt(RM)  Tax(RM)',
+      'Total :  80.91  0.00',
+    ];
+
+    // Act
+    const withScope = extractBySchema(text.join('\n'), receiptSchema);
+    const withoutTotalLine = extractBySchema(
+      text.filter((l) => !l.includes('Salos')).join('\n'),
+      receiptSchema,
+    );
+
+    // Assess
+    expect([withScope['total'], withoutTotalLine['total']]).toEqual([80.9, 80.9]);
+  });
+
+  it('returns the sum of labels and amounts printed on alternate lines only when an amount confirms it', () => {
+    // Prepare
+    const lines = (total: string) =>
+      [
+        ...head,
+        'SUB-TOTAL,',
+        '144.68',
+        'TOTAL TAX',
+        '8.68',
+        'ROUNDING',
+        '-0.01',
+        'TOTAL',
+        total,
+        'GST SUMMARY',
+        'TOTAL :  144.68  8.68',
+      ].join('\n');
+
+    // Act
+    const confirmed = extractBySchema(lines('153.35'), receiptSchema);
+    const unconfirmed = extractBySchema(lines('53.35'), receiptSchema);
+
+    // Assess: the subtotal's own amount under its label never confirms the subtotal as the total.
+    expect([confirmed['total'], unconfirmed['total']]).toEqual([153.35, 53.35]);
+  });
+
+  it('returns the name without a registration number whose parenthesis OCR lost', () => {
+    // Act
+    const record = extractBySchema(
+      [
+        '99 SPEED MART 57B S19537-X)',
+        'LOT P.T. 2811, JALAN ANGSA',
+        '41150 KLANG, SELANGOR',
+        'TOTAL  RM  2.50',
+      ].join('\n'),
+      receiptSchema,
+    );
+
+    // Assess
+    expect(record['merchant_name']).toBe('99 SPEED MART 57B');
+  });
+
+  it('returns the address at the top, not a stray mark in an Address field', () => {
+    // Act
+    const record = extractBySchema(
+      [...head, 'Name  : CASH', 'Address  8', ':', 'GST No.', 'CH50514', 'TOTAL :  RM  39.80'].join('\n'),
+      receiptSchema,
+    );
+
+    // Assess
+    expect(record['merchant_address']).toBe('NO: 28, JALAN ASTANA 1C, 41050 KLANG SELANGOR');
+  });
+
   it('returns no repaired amount that nothing vouches for', () => {
     // Act
     const record = extractBySchema([...head, 'Time 12:30', 'ITEMS  3'].join('\n'), receiptSchema);
