@@ -8,7 +8,7 @@
  * through docbatch, these are read from their text layer, with no OCR: the rules model's score on
  * them, next to its score on the scanned images, tells extraction errors from OCR errors.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PDFDocument, type PDFFont, StandardFonts } from 'pdf-lib';
 import { imageSize } from '../src/core/image-size.ts';
@@ -72,6 +72,7 @@ async function sroieTranscribed(out: string, corpus: string): Promise<number> {
         font,
       });
     }
+    await mkdir(out, { recursive: true });
     await writeFile(join(out, `${stem}.pdf`), await doc.save());
   }
   return boxes.length;
