@@ -387,6 +387,11 @@ export interface CollectSummary {
 
 /** Outcome writes (document record, result or rejection, clean-up) in flight at once. */
 const OUTCOME_CONCURRENCY = 32;
+/**
+ * Starts a line of a partition's output segments that names the output file its next lines come
+ * from. No routed line starts with it: every one starts with `{`, or with blanks and `{`.
+ */
+const FILE_MARKER = '#file ';
 /** Scratch segments fetched ahead of the join (each is a few hundred KB at most on a large run). */
 const SEGMENT_PREFETCH = 2;
 
@@ -468,19 +473,24 @@ export async function collect(
       const entry = indexLineKeys(line) ?? (JSON.parse(line) as IndexEntry);
       const partition = partitionOf(entry.docId, partitions);
       router.set(entry.recordId, partition);
-      await indexSpill.add(partition, line);
+      const written = indexSpill.add(partition, line);
+      if (written) await written;
     }
   }
   await indexSpill.flush();
   passDone('index', { partitions, records: indexSpill.lines });
 
-  // Pass 2: output lines, each to its record's partition, tagged with the file (hence job) it came from.
+  // Pass 2: output lines, each to its record's partition. A partition's lines from one output
+  // file follow a marker line naming the file (hence the job): a marker is written only when the
+  // file changes, instead of a tag on every line.
   const jobIds: string[] = [];
   const outputSpill = new PartitionSpill(
     partitions,
     (p, s, body) => ctx.store.put(segmentKey('output', p, s), body),
     spillChars,
   );
+  const markedFile = new Int32Array(partitions).fill(-1);
+  let routed = 0;
   const outputPrefix = keys.outputPrefix(runId, attempt);
   for await (const obj of ctx.store.list(outputPrefix)) {
     if (!obj.key.endsWith('.jsonl.out')) continue;
@@ -500,11 +510,19 @@ export async function collect(
       }
       // A line of no record may be routed too (rarely): its partition's join drops it.
       const partition = typeof id === 'string' ? router.route(id) : undefined;
-      if (partition !== undefined) await outputSpill.add(partition, `${file} ${line}`);
+      if (partition === undefined) continue;
+      if (markedFile[partition] !== file) {
+        markedFile[partition] = file;
+        const written = outputSpill.add(partition, `${FILE_MARKER}${file}`);
+        if (written) await written;
+      }
+      const written = outputSpill.add(partition, line);
+      if (written) await written;
+      routed++;
     }
   }
   await outputSpill.flush();
-  passDone('route', { lines: outputSpill.lines });
+  passDone('route', { lines: routed });
 
   let records = 0;
   let errorRecords = 0;
@@ -589,43 +607,53 @@ export async function collect(
     await ctx.store.delete(keys.claim(docId));
   };
 
-  /** A partition's lines of one kind: its segments in order, the next ones fetched while these are read. */
-  async function* partitionLines(kind: 'index' | 'output', partition: number, segments: number) {
-    const keysInOrder = Array.from({ length: segments }, (_, s) => segmentKey(kind, partition, s));
-    for await (const text of mapOrdered(keysInOrder, SEGMENT_PREFETCH, (key) => ctx.store.getText(key))) {
-      // Segment lines never hold a newline and are never empty: the split is the original lines.
-      for (const line of text.split('\n')) if (line.length > 0) yield line;
-    }
-  }
+  /** A partition's segments of one kind, in order, the next ones read while these are worked on. */
+  const segmentTexts = (kind: 'index' | 'output', partition: number, segments: number) =>
+    mapOrdered(
+      Array.from({ length: segments }, (_, s) => segmentKey(kind, partition, s)),
+      SEGMENT_PREFETCH,
+      (key) => ctx.store.getText(key),
+    );
 
   // Pass 3: one partition at a time; outcome writes overlap the parsing, a bounded number at once.
+  // Segment lines never hold a newline and are never empty but for the split's last piece: the
+  // split gives back the lines as they were added.
   const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
   for (let p = 0; p < partitions; p++) {
     const join = new DocumentJoin();
-    for await (const line of partitionLines('index', p, indexSpill.segments(p)))
-      join.addEntry(JSON.parse(line));
-    for await (const tagged of partitionLines('output', p, outputSpill.segments(p))) {
-      const space = tagged.indexOf(' ');
-      let parsedLine: {
-        recordId?: unknown;
-        modelOutput?: unknown;
-        error?: { errorCode?: number; errorMessage?: string };
-      };
-      try {
-        parsedLine = JSON.parse(tagged.slice(space + 1));
-      } catch {
-        continue; // routed by its leading recordId, but torn further on: it belongs to no record
+    for await (const text of segmentTexts('index', p, indexSpill.segments(p)))
+      for (const line of text.split('\n')) if (line.length > 0) join.addEntry(JSON.parse(line));
+    let jobId = '';
+    const complete: JoinedDocument[] = [];
+    for await (const text of segmentTexts('output', p, outputSpill.segments(p))) {
+      for (const line of text.split('\n')) {
+        if (line.length === 0) continue;
+        if (line.startsWith(FILE_MARKER)) {
+          jobId = jobIds[Number(line.slice(FILE_MARKER.length))] ?? '';
+          continue;
+        }
+        let parsedLine: {
+          recordId?: unknown;
+          modelOutput?: unknown;
+          error?: { errorCode?: number; errorMessage?: string };
+        };
+        try {
+          parsedLine = JSON.parse(line);
+        } catch {
+          continue; // routed by its leading recordId, but torn further on: it belongs to no record
+        }
+        const entry = join.accept(parsedLine.recordId);
+        if (!entry) continue;
+        records++;
+        if (parsedLine.error) errorRecords++;
+        const outcome = interpretOutputLine(parsedLine, family, ctx.schemas.schema(entry.type), jobId);
+        tokens.input += outcome.tokens.input;
+        tokens.output += outcome.tokens.output;
+        const done = join.add(entry, outcome);
+        if (done) complete.push(done);
       }
-      const entry = join.accept(parsedLine.recordId);
-      if (!entry) continue;
-      records++;
-      if (parsedLine.error) errorRecords++;
-      const jobId = jobIds[Number(tagged.slice(0, space))] ?? '';
-      const outcome = interpretOutputLine(parsedLine, family, ctx.schemas.schema(entry.type), jobId);
-      tokens.input += outcome.tokens.input;
-      tokens.output += outcome.tokens.output;
-      const complete = join.add(entry, outcome);
-      if (complete) await outcomes.run(() => finish(complete));
+      for (const doc of complete) await outcomes.run(() => finish(doc));
+      complete.length = 0;
     }
     for (const doc of join.remaining()) await outcomes.run(() => finish(doc));
   }

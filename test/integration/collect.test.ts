@@ -5,6 +5,7 @@
  * outcome does not list yet.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config.ts';
 import { keys } from '../../src/core/keys.ts';
 import type { DocumentRecord, IndexEntry, ResultRecord, StagedChunk } from '../../src/core/outcomes.ts';
 import type { ObjectStore } from '../../src/ports.ts';
@@ -21,22 +22,25 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** One single-chunk receipt per entry, registered under the keys given (the first is its source). */
-async function stage(ctx: TaskContext, docs: { docId: string; keys: string[] }[]): Promise<void> {
+/** A receipt of `chunks` chunks per entry, registered under the keys given (the first is its source). */
+async function stage(ctx: TaskContext, docs: { docId: string; keys: string[] }[], chunks = 1): Promise<void> {
   for (const { docId, keys: sources } of docs) {
     const source = { key: sources[0] ?? '', sha256: `${docId}${'0'.repeat(40)}` };
-    const chunk: StagedChunk = {
-      docId,
-      type: 'receipt',
-      source,
-      chunk: 0,
-      chunks: 1,
-      pageStart: 1,
-      pageEnd: 1,
-      tokens: 100,
-      text: 'CORNER CAFE TOTAL 24.84 EUR',
-    };
-    await ctx.store.put(keys.staged(docId), `${JSON.stringify(chunk)}\n`);
+    const lines = Array.from({ length: chunks }, (_, chunk) => {
+      const staged: StagedChunk = {
+        docId,
+        type: 'receipt',
+        source,
+        chunk,
+        chunks,
+        pageStart: chunk + 1,
+        pageEnd: chunk + 1,
+        tokens: 100,
+        text: 'CORNER CAFE TOTAL 24.84 EUR',
+      };
+      return JSON.stringify(staged);
+    });
+    await ctx.store.put(keys.staged(docId), `${lines.join('\n')}\n`);
     const doc: DocumentRecord = {
       docId,
       type: 'receipt',
@@ -83,6 +87,31 @@ const readResult = async (ctx: TaskContext, docId: string) =>
   JSON.parse(await ctx.store.getText(keys.result('receipt', docId))) as ResultRecord;
 const readDocument = async (ctx: TaskContext, docId: string) =>
   JSON.parse(await ctx.store.getText(keys.document(docId))) as DocumentRecord;
+
+describe('Function: collect, documents across jobs', () => {
+  it('credits each chunk to the job whose output file it came from, on many partitions', async () => {
+    t = await makeEnv({ config: { quotas: { ...defaultConfig().quotas, maxRecordsPerJob: 3 } } });
+    const ctx = t.env.ctx;
+    const docIds = ['e', 'f', 'g'].map((c) => c.repeat(24));
+    await stage(
+      ctx,
+      docIds.map((docId) => ({ docId, keys: [`incoming/receipt/${docId}.pdf`] })),
+      2,
+    );
+    const jobResults = await answer(ctx);
+    expect(jobResults).toHaveLength(2);
+    const summary = await collect(
+      { runId: RUN, attempt: 1, jobResults, scratch: { recordsPerPartition: 1, spillChars: 50 } },
+      ctx,
+    );
+
+    expect(summary).toMatchObject({ results: 3, records: 6 });
+    // Index order: e0 e1 f0 | f1 g0 g1 — f has a chunk in each job.
+    expect((await readResult(ctx, docIds[0] ?? '')).extraction.jobIds).toEqual(['job0']);
+    expect((await readResult(ctx, docIds[1] ?? '')).extraction.jobIds).toEqual(['job0', 'job1']);
+    expect((await readResult(ctx, docIds[2] ?? '')).extraction.jobIds).toEqual(['job1']);
+  });
+});
 
 describe('Function: collect, documents under several keys', () => {
   it('gives each result every key of its document, in the document’s order', async () => {

@@ -6,6 +6,15 @@ import { BoundedRunner } from './concurrency.ts';
  * objects written in order, so the only memory that grows with the run is a buffer of fixed size.
  */
 
+/**
+ * A partition's buffered lines are joined into one piece every this many characters. Lines are
+ * slices of the large text they were read from, and held one by one until their segment is written
+ * they outlived the young generation's collections by the million (each copied, then promoted, then
+ * collected again as old garbage) and kept their whole source texts alive. A piece is one flat
+ * string, well below V8's large-object size.
+ */
+const PIECE_CHARS = 32 * 1024;
+
 /** Segment writes in flight during a flush. */
 const FLUSH_CONCURRENCY = 4;
 
@@ -50,7 +59,12 @@ export function partitionOf(docId: string, partitions: number): number {
  * store: an S3 multipart writer would hold a part buffer of several MB per open partition.
  */
 export class PartitionSpill {
+  /** Per partition: its lines since the last piece. */
   readonly #buffers: string[][];
+  /** Per partition: the characters of those lines (newlines included). */
+  readonly #pending: number[];
+  /** Per partition: pieces of its next segment, each whole lines joined, newline-terminated. */
+  readonly #pieces: string[][];
   readonly #segments: number[];
   readonly #budget: number;
   readonly #write: (partition: number, segment: number, body: string) => Promise<void>;
@@ -67,6 +81,8 @@ export class PartitionSpill {
     budgetChars = SPILL_MAX_CHARS,
   ) {
     this.#buffers = Array.from({ length: partitions }, () => []);
+    this.#pending = new Array<number>(partitions).fill(0);
+    this.#pieces = Array.from({ length: partitions }, () => []);
     this.#segments = new Array<number>(partitions).fill(0);
     this.#budget = budgetChars;
     this.#write = write;
@@ -77,15 +93,27 @@ export class PartitionSpill {
     return this.#lines;
   }
 
-  /** Adds one line (without its newline); resolves once any flush it caused is written. */
-  async add(partition: number, line: string): Promise<void> {
+  /**
+   * Adds one line (without its newline). Returns the flush it caused, to be awaited, or undefined
+   * when the line only joined its buffer: a run adds millions of lines, and a promise per line cost
+   * more than the line.
+   */
+  add(partition: number, line: string): Promise<void> | undefined {
     const buffer = this.#buffers[partition];
     if (!buffer) throw new RangeError(`partition ${partition} out of range 0–${this.#buffers.length - 1}`);
     buffer.push(line);
     this.#lines++;
     // UTF-16 length, not bytes: the budget bounds memory, which is what strings cost.
     this.#buffered += line.length + 1;
-    if (this.#buffered >= this.#budget) await this.flush();
+    const pending = (this.#pending[partition] ?? 0) + line.length + 1;
+    if (pending >= PIECE_CHARS) {
+      (this.#pieces[partition] as string[]).push(`${buffer.join('\n')}\n`);
+      this.#buffers[partition] = [];
+      this.#pending[partition] = 0;
+    } else {
+      this.#pending[partition] = pending;
+    }
+    return this.#buffered >= this.#budget ? this.flush() : undefined;
   }
 
   /**
@@ -96,11 +124,15 @@ export class PartitionSpill {
   async flush(): Promise<void> {
     const writes = new BoundedRunner(FLUSH_CONCURRENCY);
     for (const [partition, buffer] of this.#buffers.entries()) {
-      if (buffer.length === 0) continue;
+      const pieces = this.#pieces[partition] as string[];
+      if (buffer.length > 0) pieces.push(`${buffer.join('\n')}\n`);
+      if (pieces.length === 0) continue;
       const segment = this.#segments[partition] ?? 0;
       this.#segments[partition] = segment + 1;
       this.#buffers[partition] = [];
-      await writes.run(() => this.#write(partition, segment, `${buffer.join('\n')}\n`));
+      this.#pending[partition] = 0;
+      this.#pieces[partition] = [];
+      await writes.run(() => this.#write(partition, segment, pieces.join('')));
     }
     await writes.drain();
     this.#buffered = 0;

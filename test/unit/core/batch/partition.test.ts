@@ -89,8 +89,18 @@ describe('Class: PartitionSpill', () => {
     );
   });
 
-  it('refuses a partition out of range', async () => {
+  it('refuses a partition out of range', () => {
     const spill = new PartitionSpill(2, async () => {});
-    await expect(spill.add(2, 'x')).rejects.toThrow(RangeError);
+    expect(() => spill.add(2, 'x')).toThrow(RangeError);
+  });
+
+  it('returns a flush to wait for only when the line filled the budget', async () => {
+    const written: string[] = [];
+    const spill = new PartitionSpill(2, async (_p, _s, body) => void written.push(body), 6);
+    expect(spill.add(0, 'ab')).toBeUndefined();
+    const flush = spill.add(1, 'cd');
+    expect(flush).toBeInstanceOf(Promise);
+    await flush;
+    expect(written).toEqual(['ab\n', 'cd\n']);
   });
 });
