@@ -232,6 +232,21 @@ describe('Function: resolveConfig', () => {
   });
 });
 
+describe('Function: resolveConfig (ocr.localEngine)', () => {
+  it('reads ocr.localEngine ("paddle" by default) from any layer and refuses an unknown engine', () => {
+    expect(defaultConfig().ocr.localEngine).toBe('paddle');
+    const { config, origins } = resolveConfig([file({ ocr: { localEngine: 'tesseract' } })]);
+    expect(config.ocr.localEngine).toBe('tesseract');
+    expect(config.ocr.textLayer).toBe('prefer');
+    expect(origins['ocr.localEngine']?.source).toBe('file');
+    expect(problem({ ocr: { localEngine: 'easyocr' } })).toContain(
+      'ocr.localEngine must be one of "paddle", "tesseract" (received "easyocr")',
+    );
+    const env = configFromEnv({ DOCBATCH_CONFIG: JSON.stringify({ ocr: { localEngine: 'tesseract' } }) });
+    expect(env.ocr.localEngine).toBe('tesseract');
+  });
+});
+
 describe('Function: configFromEnv', () => {
   it('reads DOCBATCH_MODEL_ID and DOCBATCH_CONFIG overrides of the effective configuration', () => {
     const config = configFromEnv({
