@@ -18,7 +18,7 @@ export interface LocalServicesOptions {
   bedrock?: Omit<LocalBedrockBatchOptions, 'store'>;
   /** The Textract stand-in's OCR engine (config `ocr.localEngine`; default "paddle"). */
   ocrEngine?: LocalOcrEngineName;
-  /** Cores OCR uses: tesseract worker threads, or PP-OCR's threads per inference call (default: min(2, cores)). */
+  /** Pages OCR'd at once, one core each: tesseract worker threads or PP-OCR pages (default: min(2, cores)). */
   ocrWorkers?: number;
 }
 
@@ -28,7 +28,7 @@ export interface LocalServicesOptions {
  */
 export function createOcrEngine(name: LocalOcrEngineName = 'paddle', workers?: number): OcrEngine {
   if (name === 'tesseract') return new TesseractPool(workers ? { size: workers } : {});
-  return new PaddleOcr(workers ? { threads: workers } : {});
+  return new PaddleOcr(workers ? { size: workers } : {});
 }
 
 export interface LocalServices {
