@@ -1,23 +1,25 @@
+import { availableParallelism } from 'node:os';
+import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Config } from '../config.ts';
 import { BoundedRunner, mapOrdered } from '../core/batch/concurrency.ts';
+import {
+  type DeciderSettings,
+  FILE_MARKER,
+  type OutcomeWrite,
+  PartitionDecider,
+} from '../core/batch/decide.ts';
 import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/defer.ts';
-import { DocumentJoin, type JoinedDocument } from '../core/batch/join.ts';
 import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
 import { BatchedLines } from '../core/batch/lines.ts';
 import { PartitionSpill, partitionCount, partitionOf, spillBudget } from '../core/batch/partition.ts';
 import { JobPlanner } from '../core/batch/planner.ts';
 import { RecordRouter } from '../core/batch/record-router.ts';
-import { decideDocument, interpretOutputLine } from '../core/collect.ts';
 import { familyForModel } from '../core/families/index.ts';
 import { maxTokensFor } from '../core/families/prompt.ts';
+import type { JsonSchema, ModelFamily } from '../core/families/types.ts';
 import { recordId, runIdFromExecutionName } from '../core/ids.ts';
 import { jobIdFromArn, keys, parseS3Uri, s3Uri } from '../core/keys.ts';
-import type {
-  DocumentRecord,
-  IndexEntry,
-  RejectedRecord,
-  ResultRecord,
-  StagedChunk,
-} from '../core/outcomes.ts';
+import type { DocumentRecord, IndexEntry, RejectedRecord, StagedChunk } from '../core/outcomes.ts';
 import {
   type DocumentPages,
   fieldFailures,
@@ -30,7 +32,8 @@ import {
   reportHtmlKey,
   runCost,
 } from '../core/report-html.ts';
-import { AlreadyExistsError, NotFoundError, type Reason } from '../errors.ts';
+import { SchemaRegistry } from '../core/validate.ts';
+import { AlreadyExistsError, NotFoundError } from '../errors.ts';
 import { json, readJson, type TaskContext } from './context.ts';
 import { addSourcesToOutcome, updateDocument } from './ingest.ts';
 
@@ -387,11 +390,6 @@ export interface CollectSummary {
 
 /** Outcome writes (document record, result or rejection, clean-up) in flight at once. */
 const OUTCOME_CONCURRENCY = 32;
-/**
- * Starts a line of a partition's output segments that names the output file its next lines come
- * from. No routed line starts with it: every one starts with `{`, or with blanks and `{`.
- */
-const FILE_MARKER = '#file ';
 /** Scratch segments fetched ahead of the join (each is a few hundred KB at most on a large run). */
 const SEGMENT_PREFETCH = 2;
 
@@ -421,7 +419,7 @@ export async function collect(
      * Partition sizing, defaults from `core/batch/partition.ts`. Not set by the state machine: tests
      * use it to spread a small run over many partitions and segments.
      */
-    scratch?: { recordsPerPartition?: number; spillChars?: number };
+    scratch?: { recordsPerPartition?: number; spillChars?: number; workers?: number };
   },
   ctx: TaskContext,
 ): Promise<CollectSummary> {
@@ -524,9 +522,6 @@ export async function collect(
   await outputSpill.flush();
   passDone('route', { lines: routed });
 
-  let records = 0;
-  let errorRecords = 0;
-  const tokens = { input: 0, output: 0 };
   let results = 0;
   let rejected = 0;
   let redrive = 0;
@@ -537,126 +532,54 @@ export async function collect(
    * then gets: reading the record before the outcome as well was a read per document for the rare
    * duplicate. A key registered while the outcome was being written is caught the same way.
    */
-  const publish = async (
-    key: string,
-    outcome: ResultRecord | RejectedRecord,
-    status: 'result' | 'rejected',
-  ): Promise<void> => {
-    const written = await putOnce(ctx, key, json(outcome));
+  const publish = async (w: OutcomeWrite & { kind: 'result' | 'rejected' }): Promise<void> => {
+    const written = await putOnce(ctx, w.key, w.body);
     // The document record learns its run with its outcome (during the run, the claim names it).
-    const updated = await updateDocument(ctx, outcome.docId, { status, runId });
+    const updated = await updateDocument(ctx, w.docId, { status: w.kind, runId });
     const sources = updated?.sources;
-    if (!sources || (sources.length === 1 && sources[0] === outcome.source.key)) return;
+    if (!sources || (sources.length === 1 && sources[0] === w.sourceKey)) return;
     // This Collect wrote the outcome: it takes the record's keys as they are. An earlier one did:
     // the keys it lacks join it.
-    if (written) await ctx.store.put(key, json({ ...outcome, sources }));
-    else await addSourcesToOutcome(ctx, key, sources);
+    if (written) await ctx.store.put(w.key, json({ ...JSON.parse(w.body), sources }));
+    else await addSourcesToOutcome(ctx, w.key, sources);
   };
-
-  const finish = async ({ docId, entry, chunks }: JoinedDocument): Promise<void> => {
-    const decision = decideDocument(
-      chunks,
-      entry.chunks,
-      (r) => ctx.schemas.validate(entry.type, r),
-      jobMessages.get(entry.job),
-    );
-    const source = entry.source;
-    // The index's key for now: `publish` gives the outcome the document's other keys, if any.
-    const sources = [source.key];
-    if (decision.kind === 'result') {
-      const result: ResultRecord = {
-        docId,
-        type: entry.type,
-        source,
-        sources,
-        record: decision.record,
-        extraction: {
-          model: plan.modelId,
-          runId,
-          jobIds: decision.jobIds,
-          tokens: decision.tokens,
-          attempts: entry.attempt,
-          chunks: entry.chunks,
-          warnings: decision.warnings,
-        },
-      };
-      await publish(keys.result(entry.type, docId), result, 'result');
-      results++;
-    } else if (entry.attempt < ctx.config.batch.maxAttempts) {
-      // Another attempt can succeed: a transient error, a job that did not finish, a budget that
-      // was too small, or a record the model can correct once it sees the validation errors.
-      await restage(ctx, docId, entry.attempt + 1, decision.reasons);
+  const write = async (w: OutcomeWrite): Promise<void> => {
+    if (w.kind === 'redrive') {
+      await restage(ctx, w.docId, w.attempt, w.feedback);
       redrive++;
       return;
-    } else {
-      const rejection: RejectedRecord = {
-        docId,
-        type: entry.type,
-        source,
-        sources,
-        stage: decision.stage,
-        reasons: decision.reasons,
-        runId,
-        ...(decision.lastOutput !== undefined ? { lastOutput: decision.lastOutput } : {}),
-      };
-      await publish(keys.rejected(docId), rejection, 'rejected');
-      rejected++;
     }
+    await publish(w);
+    if (w.kind === 'result') results++;
+    else rejected++;
     // The outcome is written: the staged text and the claim have done their job.
-    await ctx.store.delete(keys.staged(docId));
-    await ctx.store.delete(keys.claim(docId));
+    await ctx.store.delete(keys.staged(w.docId));
+    await ctx.store.delete(keys.claim(w.docId));
+  };
+  const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
+  const apply = async (writes: readonly OutcomeWrite[]): Promise<void> => {
+    for (const w of writes) await outcomes.run(() => write(w));
   };
 
-  /** A partition's segments of one kind, in order, the next ones read while these are worked on. */
-  const segmentTexts = (kind: 'index' | 'output', partition: number, segments: number) =>
-    mapOrdered(
-      Array.from({ length: segments }, (_, s) => segmentKey(kind, partition, s)),
-      SEGMENT_PREFETCH,
-      (key) => ctx.store.getText(key),
+  // Pass 3: one partition at a time per thread, each document decided as soon as its last chunk
+  // arrives; outcome writes overlap the parsing, a bounded number at once.
+  const settings: DeciderSettings = {
+    runId,
+    modelId: plan.modelId,
+    maxAttempts: ctx.config.batch.maxAttempts,
+    jobIds,
+    jobMessages,
+  };
+  const segments = (kind: 'index' | 'output', p: number) =>
+    Array.from({ length: (kind === 'index' ? indexSpill : outputSpill).segments(p) }, (_, s) =>
+      segmentKey(kind, p, s),
     );
-
-  // Pass 3: one partition at a time; outcome writes overlap the parsing, a bounded number at once.
-  // Segment lines never hold a newline and are never empty but for the split's last piece: the
-  // split gives back the lines as they were added.
-  const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
-  for (let p = 0; p < partitions; p++) {
-    const join = new DocumentJoin();
-    for await (const text of segmentTexts('index', p, indexSpill.segments(p)))
-      for (const line of text.split('\n')) if (line.length > 0) join.addEntry(JSON.parse(line));
-    let jobId = '';
-    const complete: JoinedDocument[] = [];
-    for await (const text of segmentTexts('output', p, outputSpill.segments(p))) {
-      for (const line of text.split('\n')) {
-        if (line.length === 0) continue;
-        if (line.startsWith(FILE_MARKER)) {
-          jobId = jobIds[Number(line.slice(FILE_MARKER.length))] ?? '';
-          continue;
-        }
-        let parsedLine: {
-          recordId?: unknown;
-          modelOutput?: unknown;
-          error?: { errorCode?: number; errorMessage?: string };
-        };
-        try {
-          parsedLine = JSON.parse(line);
-        } catch {
-          continue; // routed by its leading recordId, but torn further on: it belongs to no record
-        }
-        const entry = join.accept(parsedLine.recordId);
-        if (!entry) continue;
-        records++;
-        if (parsedLine.error) errorRecords++;
-        const outcome = interpretOutputLine(parsedLine, family, ctx.schemas.schema(entry.type), jobId);
-        tokens.input += outcome.tokens.input;
-        tokens.output += outcome.tokens.output;
-        const done = join.add(entry, outcome);
-        if (done) complete.push(done);
-      }
-      for (const doc of complete) await outcomes.run(() => finish(doc));
-      complete.length = 0;
-    }
-    for (const doc of join.remaining()) await outcomes.run(() => finish(doc));
-  }
+  const threads = input.scratch?.workers ?? collectWorkers(expected);
+  const tally =
+    threads > 0
+      ? await decideInWorkers(threads, partitions, segments, settings, ctx, apply)
+      : await decideHere(partitions, segments, settings, family, ctx, apply);
+  const { records, errorRecords, tokens } = tally;
   await outcomes.drain();
   passDone('join', { records });
   await removeScratch();
@@ -688,14 +611,246 @@ export async function collect(
 }
 
 /** Puts a document back in `staged/` for the next attempt of the same run, with what went wrong. */
-async function restage(ctx: TaskContext, docId: string, attempt: number, reasons: Reason[]): Promise<void> {
-  const feedback = reasons.map((r) => `${r.code}: ${r.message}`);
+async function restage(ctx: TaskContext, docId: string, attempt: number, feedback: string[]): Promise<void> {
   const lines: string[] = [];
   for await (const line of ctx.store.lines(keys.staged(docId))) {
     const staged = JSON.parse(line) as StagedChunk;
     lines.push(JSON.stringify({ ...staged, attempt, feedback } satisfies StagedChunk));
   }
   await ctx.store.put(keys.staged(docId), `${lines.join('\n')}\n`);
+}
+
+interface Tally {
+  records: number;
+  errorRecords: number;
+  tokens: { input: number; output: number };
+}
+
+/** Records a run needs before Collect decides in worker threads: below it, starting them costs more. */
+const WORKER_MIN_RECORDS = 20_000;
+
+/**
+ * Worker threads for Collect's decisions: on a machine with more than one core (a Lambda function
+ * of 2,048 MB has two), one for each core but the one left to the task's own thread, which reads
+ * the segments and writes the outcomes meanwhile. At most two: the writes set the pace beyond.
+ */
+function collectWorkers(records: number): number {
+  if (records < WORKER_MIN_RECORDS) return 0;
+  return Math.min(2, availableParallelism() - 1);
+}
+
+/** Reads each key with at most SEGMENT_PREFETCH reads ahead of the one being worked on. */
+function readAhead<T>(keysInOrder: readonly string[], read: (key: string) => Promise<T>): AsyncGenerator<T> {
+  return mapOrdered(keysInOrder, SEGMENT_PREFETCH, read);
+}
+
+/** Pass 3 in the task's own thread: one partition after the other. */
+async function decideHere(
+  partitions: number,
+  segments: (kind: 'index' | 'output', p: number) => string[],
+  settings: DeciderSettings,
+  family: ModelFamily,
+  ctx: TaskContext,
+  apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
+): Promise<Tally> {
+  const tally: Tally = { records: 0, errorRecords: 0, tokens: { input: 0, output: 0 } };
+  const out: OutcomeWrite[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const decider = new PartitionDecider(settings, family, ctx.schemas);
+    for await (const text of readAhead(segments('index', p), (k) => ctx.store.getText(k)))
+      decider.addIndex(text);
+    for await (const text of readAhead(segments('output', p), (k) => ctx.store.getText(k))) {
+      decider.addOutput(text, out);
+      await apply(out);
+      out.length = 0;
+    }
+    decider.finish(out);
+    await apply(out);
+    out.length = 0;
+    addTally(tally, decider);
+  }
+  return tally;
+}
+
+function addTally(tally: Tally, add: Tally): void {
+  tally.records += add.records;
+  tally.errorRecords += add.errorRecords;
+  tally.tokens.input += add.tokens.input;
+  tally.tokens.output += add.tokens.output;
+}
+
+/** What a Collect worker thread is started with (its `workerData`). */
+interface CollectWorkerData {
+  role: typeof COLLECT_WORKER;
+  schemas: Record<string, JsonSchema>;
+  families: Config['model']['families'];
+  settings: Omit<DeciderSettings, 'jobMessages'> & { jobMessages: [number, string][] };
+}
+
+/** A segment for a worker (its bytes, handed over), or the end of its partition. */
+type WorkerWork = { op: 'index' | 'output'; bytes: Uint8Array } | { op: 'finish' };
+type WorkerRequest = WorkerWork & { seq: number };
+type WorkerReply = {
+  seq: number;
+  writes?: OutcomeWrite[];
+  tally?: Tally;
+  error?: { name: string; message: string; stack?: string };
+};
+
+const COLLECT_WORKER = 'docbatch-collect-decider';
+/**
+ * Young generation of a worker, MB. V8 lets it grow to 128 MB on 64-bit under a steady allocation
+ * rate; a worker's garbage (parsed lines) dies young, so a small one costs little time and saves
+ * that memory.
+ */
+const WORKER_YOUNG_GENERATION_MB = 16;
+/** Segments handed to a worker before its answer to the first of them is awaited. */
+const WORKER_SEGMENTS_AHEAD = 2;
+
+/**
+ * Pass 3 in worker threads: each worker decides one partition at a time (parsing, joining,
+ * validating and serializing its outcomes) from segment bytes this thread reads and hands over,
+ * and this thread writes the outcomes it answers with: the parsing and the store's calls run on
+ * two cores at once. The workers run this very module (see the end of the file).
+ */
+async function decideInWorkers(
+  threads: number,
+  partitions: number,
+  segments: (kind: 'index' | 'output', p: number) => string[],
+  settings: DeciderSettings,
+  ctx: TaskContext,
+  apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
+): Promise<Tally> {
+  const data: CollectWorkerData = {
+    role: COLLECT_WORKER,
+    schemas: Object.fromEntries(ctx.schemas.types().map((t) => [t, ctx.schemas.schema(t)])),
+    families: ctx.config.model.families,
+    settings: { ...settings, jobIds: [...settings.jobIds], jobMessages: [...settings.jobMessages] },
+  };
+  const tally: Tally = { records: 0, errorRecords: 0, tokens: { input: 0, output: 0 } };
+  const workers = Array.from(
+    { length: Math.min(threads, partitions) },
+    () =>
+      new WorkerChannel(
+        new Worker(new URL(import.meta.url), {
+          workerData: data,
+          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        }),
+      ),
+  );
+  let next = 0;
+  const decidePartition = async (worker: WorkerChannel, p: number): Promise<void> => {
+    const answers: Promise<WorkerReply>[] = [];
+    const handle = async (reply: WorkerReply) => {
+      if (reply.writes) await apply(reply.writes);
+      if (reply.tally) addTally(tally, reply.tally);
+    };
+    const send = async (request: WorkerWork) => {
+      answers.push(worker.request(request));
+      if (answers.length > WORKER_SEGMENTS_AHEAD)
+        await handle(await (answers.shift() as Promise<WorkerReply>));
+    };
+    for (const kind of ['index', 'output'] as const)
+      for await (const bytes of readAhead(segments(kind, p), (k) => ctx.store.get(k)))
+        await send({ op: kind, bytes });
+    await send({ op: 'finish' });
+    while (answers.length > 0) await handle(await (answers.shift() as Promise<WorkerReply>));
+  };
+  try {
+    await Promise.all(
+      workers.map(async (worker) => {
+        while (next < partitions) await decidePartition(worker, next++);
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+  return tally;
+}
+
+/** Requests to one worker and their answers, in order. */
+class WorkerChannel {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  #seq = 0;
+  #failure: Error | undefined;
+
+  constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.on('message', (reply: WorkerReply) => {
+      const waiting = this.#waiting.get(reply.seq);
+      this.#waiting.delete(reply.seq);
+      if (!waiting) return;
+      if (reply.error) waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
+      else waiting.resolve(reply);
+    });
+    worker.on('error', (error) => this.#fail(error));
+    worker.on('exit', (code) => this.#fail(new Error(`a Collect worker thread exited (code ${code})`)));
+  }
+
+  request(request: WorkerWork): Promise<WorkerReply> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const seq = this.#seq++;
+    const answer = new Promise<WorkerReply>((resolve, reject) => this.#waiting.set(seq, { resolve, reject }));
+    // Awaited in order by the caller: until then a rejection must not count as unhandled.
+    answer.catch(() => {});
+    if (request.op === 'finish') this.#worker.postMessage({ ...request, seq });
+    else {
+      // Only a buffer of its own can be handed over; a view into a larger one is copied.
+      const { bytes } = request;
+      const own =
+        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+          ? bytes
+          : new Uint8Array(bytes);
+      this.#worker.postMessage({ ...request, bytes: own, seq }, [own.buffer as ArrayBuffer]);
+    }
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    this.#failure ??= new Error('the Collect worker thread was closed');
+    await this.#worker.terminate();
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const { reject } of this.#waiting.values()) reject(this.#failure);
+    this.#waiting.clear();
+  }
+}
+
+/** The worker side of `decideInWorkers`: a `PartitionDecider` fed by messages. */
+function serveDecisions(port: MessagePort, data: CollectWorkerData): void {
+  const schemas = new SchemaRegistry(data.schemas);
+  const settings: DeciderSettings = { ...data.settings, jobMessages: new Map(data.settings.jobMessages) };
+  const family = familyForModel(settings.modelId, data.families);
+  const decoder = new TextDecoder();
+  let decider = new PartitionDecider(settings, family, schemas);
+  port.on('message', (request: WorkerRequest) => {
+    try {
+      const writes: OutcomeWrite[] = [];
+      if (request.op === 'index') decider.addIndex(decoder.decode(request.bytes));
+      else if (request.op === 'output') decider.addOutput(decoder.decode(request.bytes), writes);
+      else {
+        decider.finish(writes);
+        const { records, errorRecords, tokens } = decider;
+        port.postMessage({
+          seq: request.seq,
+          writes,
+          tally: { records, errorRecords, tokens },
+        } satisfies WorkerReply);
+        decider = new PartitionDecider(settings, family, schemas);
+        return;
+      }
+      port.postMessage({ seq: request.seq, ...(writes.length > 0 ? { writes } : {}) } satisfies WorkerReply);
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      port.postMessage({
+        seq: request.seq,
+        error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+      } satisfies WorkerReply);
+    }
+  });
 }
 
 /**
@@ -911,3 +1066,7 @@ export async function report(
     html: reportHtmlKey(runId),
   };
 }
+
+// A Collect worker thread runs this module: it serves decisions instead of exporting tasks.
+if (!isMainThread && parentPort && (workerData as { role?: unknown } | null)?.role === COLLECT_WORKER)
+  serveDecisions(parentPort, workerData as CollectWorkerData);

@@ -299,7 +299,7 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
     }
   });
 
-  it('collects the same outcomes as the whole-run join, on one partition or many, and cleans its scratch', async () => {
+  it('collects the same outcomes as the whole-run join, on one partition or many, in worker threads or not, and cleans its scratch', async () => {
     t = await makeEnv();
     const ctx = t.env.ctx;
     await stage(ctx);
@@ -313,7 +313,13 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
 
     const many = watching(ctx.store);
     const summary = await collect(
-      { runId: RUN, attempt: 1, jobResults, scratch: { recordsPerPartition: 150, spillChars: 20_000 } },
+      // Decided in two worker threads, each taking partitions as it finishes one.
+      {
+        runId: RUN,
+        attempt: 1,
+        jobResults,
+        scratch: { recordsPerPartition: 150, spillChars: 20_000, workers: 2 },
+      },
       { ...ctx, store: many.watched },
     );
     const afterMany = await snapshot(ctx.store);
@@ -367,7 +373,8 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
       }
     }
 
-    // The same Collect on one partition (the default at this size) writes the very same objects.
+    // The same Collect on one partition, in the task's own thread (the defaults at this size),
+    // writes the very same objects.
     for await (const o of ctx.store.list('')) await ctx.store.delete(o.key);
     for (const [key, body] of before) await ctx.store.put(key, body);
     const one = watching(ctx.store);
@@ -377,5 +384,23 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
     );
     expect(single).toEqual(summary);
     expect(await snapshot(ctx.store)).toEqual(afterMany);
+  });
+
+  it('fails as the task’s own thread would when a worker meets a torn index line', async () => {
+    t = await makeEnv();
+    const ctx = t.env.ctx;
+    await stage(ctx);
+    const plan = await assemble({ runId: RUN }, ctx);
+    const jobResults = await writeOutputs(ctx, plan);
+    // Its keys can be read without parsing it, so only the partition's join finds it torn.
+    const index = keys.jobIndex(RUN, 1, 0);
+    await ctx.store.put(
+      index,
+      `${await ctx.store.getText(index)}{"recordId":"AAAAAAAAAAA","docId":"${'f'.repeat(24)}","chunk":\n`,
+    );
+    for (const workers of [0, 1])
+      await expect(
+        collect({ runId: RUN, attempt: 1, jobResults, scratch: { workers } }, ctx),
+      ).rejects.toMatchObject({ name: 'SyntaxError' });
   });
 });

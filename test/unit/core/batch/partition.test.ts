@@ -64,7 +64,7 @@ describe('Class: PartitionSpill', () => {
             5,
             async (p, s, body) => {
               expect(segments.has(`${p}/${s}`)).toBe(false);
-              segments.set(`${p}/${s}`, body);
+              segments.set(`${p}/${s}`, new TextDecoder().decode(body));
             },
             budget,
           );
@@ -89,6 +89,30 @@ describe('Class: PartitionSpill', () => {
     );
   });
 
+  it('keeps lines in order through the pieces long lines are joined into, multi-byte text included', async () => {
+    const segments = new Map<number, string[]>();
+    const spill = new PartitionSpill(
+      3,
+      async (p, _s, body) => {
+        segments.set(p, [...(segments.get(p) ?? []), new TextDecoder().decode(body)]);
+      },
+      200_000,
+    );
+    const want = new Map<number, string[]>();
+    for (let i = 0; i < 300; i++) {
+      const p = (i * 7) % 3;
+      const line = `${i}:${'ü€'.repeat(1000 + (i % 13) * 300)}`;
+      want.set(p, [...(want.get(p) ?? []), line]);
+      const flush = spill.add(p, line);
+      if (flush) await flush;
+    }
+    await spill.flush();
+    for (const [p, lines] of want) {
+      expect(spill.segments(p)).toBeGreaterThan(1);
+      expect((segments.get(p) ?? []).join('')).toBe(`${lines.join('\n')}\n`);
+    }
+  });
+
   it('refuses a partition out of range', () => {
     const spill = new PartitionSpill(2, async () => {});
     expect(() => spill.add(2, 'x')).toThrow(RangeError);
@@ -96,7 +120,11 @@ describe('Class: PartitionSpill', () => {
 
   it('returns a flush to wait for only when the line filled the budget', async () => {
     const written: string[] = [];
-    const spill = new PartitionSpill(2, async (_p, _s, body) => void written.push(body), 6);
+    const spill = new PartitionSpill(
+      2,
+      async (_p, _s, body) => void written.push(new TextDecoder().decode(body)),
+      6,
+    );
     expect(spill.add(0, 'ab')).toBeUndefined();
     const flush = spill.add(1, 'cd');
     expect(flush).toBeInstanceOf(Promise);

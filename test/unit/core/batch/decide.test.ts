@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DeciderSettings,
+  FILE_MARKER,
+  type OutcomeWrite,
+  PartitionDecider,
+} from '../../../../src/core/batch/decide.ts';
+import { familyByName } from '../../../../src/core/families/index.ts';
+import type { IndexEntry, RejectedRecord, ResultRecord } from '../../../../src/core/outcomes.ts';
+import type { Reason } from '../../../../src/errors.ts';
+
+const schemas = {
+  schema: () => ({ type: 'object', properties: { total: { type: 'number' } } }),
+  validate: (_type: string, r: unknown): Reason[] =>
+    typeof (r as { total?: unknown }).total === 'number'
+      ? []
+      : [{ code: 'schema.required', message: '/ missing property "total"' }],
+};
+
+function settings(maxAttempts: number): DeciderSettings {
+  return {
+    runId: 'run-1',
+    modelId: 'anthropic.claude-haiku-4-5-20251001-v1:0',
+    maxAttempts,
+    jobIds: ['job-a', 'job-b'],
+    jobMessages: new Map([[1, 'batch job ended Expired']]),
+  };
+}
+
+function index(docId: string, chunks: number, attempt = 1, job = 0): string {
+  return Array.from({ length: chunks }, (_, chunk) =>
+    JSON.stringify({
+      recordId: `${docId}${chunk}`.padEnd(11, 'x'),
+      docId,
+      type: 'receipt',
+      chunk,
+      chunks,
+      attempt,
+      job,
+      source: { key: `incoming/receipt/${docId}.pdf`, sha256: docId },
+    } satisfies IndexEntry),
+  ).join('\n');
+}
+
+function line(docId: string, chunk: number, total: unknown): string {
+  return JSON.stringify({
+    recordId: `${docId}${chunk}`.padEnd(11, 'x'),
+    modelInput: {},
+    modelOutput: {
+      content: [{ type: 'tool_use', id: 't', name: 'record_receipt', input: { total } }],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 10, output_tokens: 2 },
+    },
+  });
+}
+
+describe('Class: PartitionDecider', () => {
+  it('writes a result with the job of each chunk’s file, and counts records and tokens', () => {
+    const decider = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
+    decider.addIndex(`${index('doc1', 2)}\n`);
+    const out: OutcomeWrite[] = [];
+    decider.addOutput(
+      `${FILE_MARKER}1\n${line('doc1', 1, 5)}\n${FILE_MARKER}0\n${line('doc1', 0, 5)}\n`,
+      out,
+    );
+    decider.finish(out);
+
+    expect(out).toHaveLength(1);
+    const write = out[0] as OutcomeWrite & { kind: 'result' };
+    expect(write).toMatchObject({
+      kind: 'result',
+      docId: 'doc1',
+      key: 'results/receipt/doc1.json',
+      sourceKey: 'incoming/receipt/doc1.pdf',
+    });
+    expect(write.body.endsWith('}\n')).toBe(true);
+    const result = JSON.parse(write.body) as ResultRecord;
+    expect(result.sources).toEqual(['incoming/receipt/doc1.pdf']);
+    expect(result.record).toEqual({ total: 5 });
+    expect(result.extraction).toMatchObject({ runId: 'run-1', jobIds: ['job-a', 'job-b'], chunks: 2 });
+    expect([decider.records, decider.errorRecords, decider.tokens]).toEqual([2, 0, { input: 20, output: 4 }]);
+  });
+
+  it('re-stages a failed document below the attempt limit, with its reasons as feedback', () => {
+    const decider = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
+    decider.addIndex(index('doc2', 1));
+    const out: OutcomeWrite[] = [];
+    decider.addOutput(`${FILE_MARKER}0\n${line('doc2', 0, 'n/a')}`, out);
+    expect(out).toEqual([
+      {
+        kind: 'redrive',
+        docId: 'doc2',
+        attempt: 2,
+        feedback: ['schema.required: / missing property "total"'],
+      },
+    ]);
+  });
+
+  it('rejects at the attempt limit, with the last output, and notes why a job left a chunk missing', () => {
+    const decider = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
+    decider.addIndex(`${index('doc3', 1, 2)}\n${index('doc4', 1, 2, 1)}`);
+    const out: OutcomeWrite[] = [];
+    decider.addOutput(`${FILE_MARKER}0\n${line('doc3', 0, 'n/a')}\n{"recordId":"doc3torn`, out);
+    decider.finish(out);
+
+    expect(out.map((w) => [w.kind, w.docId])).toEqual([
+      ['rejected', 'doc3'],
+      ['rejected', 'doc4'],
+    ]);
+    const [torn, missing] = out.map((w) => JSON.parse((w as { body: string }).body) as RejectedRecord);
+    expect(torn).toMatchObject({ stage: 'validate', runId: 'run-1' });
+    expect(torn?.lastOutput).toMatchObject({ stop_reason: 'tool_use' });
+    expect(missing?.reasons).toEqual([
+      { code: 'MISSING_OUTPUT', message: 'chunk 1/1 has no model output (batch job ended Expired)' },
+    ]);
+  });
+});
