@@ -61,6 +61,7 @@ import {
   findImprintName,
   findIssuerAddress,
   findIssuerName,
+  hasLegalSuffix,
   isColumnHeaderRow,
   isNameLike,
   isRecipientHeading,
@@ -1199,7 +1200,10 @@ function extractName(doc: Doc, f: Field, hits: readonly Hit[][]): string | undef
     const s = nameValue(c.value);
     if (s && fitsString(s, f.schema)) return s;
   }
-  const name = (findIssuerName(doc) ?? findImprintName(doc))?.name;
+  // A letterhead without a legal suffix may be a logo's brand (`saeco`); an imprint naming a
+  // company with its registration and contact details is the issuer itself.
+  const top = findIssuerName(doc);
+  const name = (top && hasLegalSuffix(top.name) ? top : (findImprintName(doc) ?? top))?.name;
   return name && fitsString(name, f.schema) ? name : undefined;
 }
 

@@ -482,6 +482,25 @@ describe('Function: extractBySchema on rows of cells', () => {
     expect([record['seller_name'], record['buyer_name']]).toEqual(['eKoffie Benelux B.V.', 'Globex Corp']);
   });
 
+  it('returns the imprint's company over a logo's brand word at the top', () => {
+    // Prepare
+    const text = [
+      'G koffiehuis',
+      'Factuurnummer: F-2290',
+      'Factuurdatum: 03-04-2024',
+      'Totaal EUR  80,00',
+      'eKoffie Benelux B.V. handelend als koffiehuis.nl',
+      'Kade 7, 1011 AA Amsterdam Tel. 020 555 0101',
+      'E-mail: info@koffiehuis.nl  KvK: 81234567',
+    ].join('\n');
+
+    // Act
+    const record = extractBySchema(text, invoiceSchema);
+
+    // Assess
+    expect(record['seller_name']).toBe('eKoffie Benelux B.V.');
+  });
+
   it('returns line items read cell by cell, across a page break that repeats the header', () => {
     // Prepare
     const text = [
