@@ -482,7 +482,7 @@ describe('Function: extractBySchema on rows of cells', () => {
     expect([record['seller_name'], record['buyer_name']]).toEqual(['eKoffie Benelux B.V.', 'Globex Corp']);
   });
 
-  it('returns the imprint's company over a logo's brand word at the top', () => {
+  it("returns the imprint's company over a logo's brand word at the top", () => {
     // Prepare
     const text = [
       'G koffiehuis',
