@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as mupdf from 'mupdf';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PositionedLine } from '../../../../../src/adapters/documents/blocks.ts';
@@ -15,8 +12,7 @@ import {
 import { isLatinText } from '../../../../../src/adapters/local/textract/paddle-postprocess.ts';
 import { ConfigError } from '../../../../../src/errors.ts';
 import { KNOWN_LINES, knownWords, makePdf, makeTextPng, wordRecall } from '../../documents/fixtures.ts';
-
-const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
+import { ROOT, runWithoutNetwork } from './offline-child.ts';
 
 /** The gray pixels PaddleOcr.readPage reads for page 1 of a document. */
 function gray(bytes: Uint8Array, mediaType: 'image/png' | 'application/pdf') {
@@ -175,8 +171,7 @@ describe('Function: PaddleOcr', () => {
   });
 
   it('returns OCR text in a process whose every network request is refused', async () => {
-    // Prepare: Node sends all fetches through a proxy that refuses connections; the child first
-    // proves a download would fail, then runs OCR end to end.
+    // Prepare: the child first proves a download would fail, then runs OCR end to end.
     const script = `
       import { PaddleOcr } from ${JSON.stringify(join(ROOT, 'src/adapters/local/textract/paddle-ocr.ts'))};
       import { PageRenderer } from ${JSON.stringify(join(ROOT, 'src/adapters/documents/mupdf-reader.ts'))};
@@ -189,23 +184,11 @@ describe('Function: PaddleOcr', () => {
       await engine.terminate();
       console.log(JSON.stringify({ blocked, words: blocks.filter((b) => b.BlockType === 'WORD').map((b) => b.Text) }));
     `;
-    const env = {
-      ...process.env,
-      NODE_USE_ENV_PROXY: '1',
-      HTTPS_PROXY: 'http://127.0.0.1:9',
-      HTTP_PROXY: 'http://127.0.0.1:9',
-      NO_PROXY: '',
-    };
+
     // Act
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: ROOT,
-      env,
-    });
+    const result = await runWithoutNetwork(script);
+
     // Assess
-    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
-      blocked: boolean;
-      words: string[];
-    };
     expect(result.blocked).toBe(true);
     expect(result.words).toEqual(['Offline', 'recognition', 'works']);
   });

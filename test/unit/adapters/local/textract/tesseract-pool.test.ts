@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   installedEnglishData,
@@ -10,8 +7,7 @@ import {
 } from '../../../../../src/adapters/local/textract/tesseract-pool.ts';
 import { ConfigError } from '../../../../../src/errors.ts';
 import { KNOWN_LINES, knownWords, makeTextPng, wordRecall } from '../../documents/fixtures.ts';
-
-const ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
+import { ROOT, runWithoutNetwork } from './offline-child.ts';
 
 describe('Function: installedEnglishData', () => {
   it('returns a folder in node_modules holding the gzipped English model', () => {
@@ -83,8 +79,7 @@ describe('Function: TesseractPool', () => {
   });
 
   it('returns OCR text in a process whose every network request is refused', async () => {
-    // Prepare: Node sends all fetches through a proxy that refuses connections; the child first
-    // proves a download would fail, then runs OCR end to end.
+    // Prepare: the child first proves a download would fail, then runs OCR end to end.
     const script = `
       import { TesseractPool } from ${JSON.stringify(join(ROOT, 'src/adapters/local/textract/tesseract-pool.ts'))};
       import { makeTextPng } from ${JSON.stringify(join(ROOT, 'test/unit/adapters/documents/fixtures.ts'))};
@@ -95,23 +90,11 @@ describe('Function: TesseractPool', () => {
       await pool.terminate();
       console.log(JSON.stringify({ blocked, words: blocks.filter((b) => b.BlockType === 'WORD').map((b) => b.Text) }));
     `;
-    const env = {
-      ...process.env,
-      NODE_USE_ENV_PROXY: '1',
-      HTTPS_PROXY: 'http://127.0.0.1:9',
-      HTTP_PROXY: 'http://127.0.0.1:9',
-      NO_PROXY: '',
-    };
+
     // Act
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: ROOT,
-      env,
-    });
+    const result = await runWithoutNetwork(script);
+
     // Assess
-    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
-      blocked: boolean;
-      words: string[];
-    };
     expect(result.blocked).toBe(true);
     expect(wordRecall(['Offline', 'recognition', 'works'], result.words)).toBe(1);
   });
