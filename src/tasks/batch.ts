@@ -404,11 +404,17 @@ const SEGMENT_PREFETCH = 2;
  *    plan's record count), keeping only recordId → partition in the router;
  * 2. every output line is routed to its record's partition (lines of no record are dropped, here
  *    or, for the rare one the router cannot rule out, in pass 3);
- * 3. one partition at a time, lines are joined to entries and interpreted, and each document is
- *    decided and written as soon as its last chunk arrives (then the rest, missing a chunk), a
- *    bounded number of outcome writes overlapping the parsing.
+ * 3. one partition at a time (`PartitionDecider`), lines are joined to entries and interpreted,
+ *    and each document is decided as soon as its last chunk arrives (then the rest, missing a
+ *    chunk); its outcome is written meanwhile, a bounded number of writes at once. On a run of
+ *    20,000 records or more and a machine with two cores or more, worker threads decide while this
+ *    thread reads the segments and writes the outcomes.
  * Raw lines are passed along, never re-serialized, so every decision is the one the whole run in
  * memory would give (test/integration/scale.test.ts compares them).
+ *
+ * Per document the store sees an outcome written once (`If-None-Match`), the document record read
+ * and rewritten, and the staged text and the claim deleted; a re-driven document has its staged
+ * text rewritten instead.
  */
 export async function collect(
   input: {
@@ -416,8 +422,9 @@ export async function collect(
     attempt?: number;
     jobResults?: JobResult[];
     /**
-     * Partition sizing, defaults from `core/batch/partition.ts`. Not set by the state machine: tests
-     * use it to spread a small run over many partitions and segments.
+     * Partition sizing (defaults from `core/batch/partition.ts`) and the number of worker threads
+     * (0: none). Not set by the state machine: tests use it to spread a small run over many
+     * partitions, segments and threads.
      */
     scratch?: { recordsPerPartition?: number; spillChars?: number; workers?: number };
   },

@@ -8,11 +8,12 @@ import {
   openSync,
   readSync,
   renameSync,
+  statfsSync,
   statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { AlreadyExistsError, InvalidKeyError, NotFoundError } from '../../errors.ts';
@@ -22,13 +23,25 @@ import type { ObjectInfo, ObjectStore, ObjectWriter, PutOptions } from '../../po
 const TMP_DIR = '.tmp';
 
 /**
- * Objects up to this size are read and written with synchronous system calls. A run creates,
- * rewrites and deletes small objects by the hundred thousand (outcomes, document records, claims),
- * and on a small machine handing each call to libuv's thread pool and back costs several times the
- * call itself (thread wake-ups, a promise per step). Larger objects (uploads, batch files) keep
- * asynchronous I/O so that reading one never holds up the rest of the process.
+ * Objects up to this size may be read and written with synchronous system calls (see `inline`);
+ * larger ones (uploads, batch files) always use asynchronous I/O, so that reading one never holds
+ * up the rest of the process.
  */
 const SYNC_MAX_BYTES = 1 << 20;
+
+/** `statfs(2)` types of file systems held in memory: tmpfs (/dev/shm) and ramfs. */
+const MEMORY_FILE_SYSTEMS = new Set([0x01021994, 0x858458f6]);
+
+/** Whether the nearest existing directory of `path` is on a file system held in memory. */
+function inMemory(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      return MEMORY_FILE_SYSTEMS.has(Number(statfsSync(dir).type));
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT') || dirname(dir) === dir) return false;
+    }
+  }
+}
 
 /** Bytes read at a time by `lines`: its text (and the lines sliced from it) stays a young, small string. */
 const LINES_CHUNK_BYTES = 64 * 1024;
@@ -103,17 +116,38 @@ function splitLines(text: string, out: string[]): string {
   return rest;
 }
 
+export interface FsStoreOptions {
+  /**
+   * Small objects (≤ 1 MiB) with synchronous system calls in the calling thread, instead of
+   * libuv's thread pool. A run creates, rewrites and deletes small objects by the hundred thousand.
+   * Where a call is a few microseconds of CPU (a file system in memory), a round trip through the
+   * pool (a thread wake-up and a promise per open, write, close, rename) costs several times the
+   * call, and inline is faster. Where calls may wait or take long (a disk file system: this
+   * machine's ext4 without a journal spends hundreds of microseconds allocating an inode while
+   * files are being deleted around it), the pool's threads overlap them on every core, and
+   * inline calls would queue them on one. Default: inline on tmpfs and ramfs.
+   */
+  inline?: boolean;
+}
+
 /** A directory standing in for an S3 bucket: `<root>/<key>`. Writes are atomic (temp file + rename). */
 export class FsStore implements ObjectStore {
   readonly bucket: string;
   readonly root: string;
   readonly #tmpDir: string;
+  readonly #inline: boolean;
   #tmpSeq = 0;
 
-  constructor(root: string, bucket = 'docbatch-local') {
+  constructor(root: string, bucket = 'docbatch-local', options: FsStoreOptions = {}) {
     this.root = root;
     this.bucket = bucket;
     this.#tmpDir = join(root, TMP_DIR);
+    this.#inline = options.inline ?? inMemory(root);
+  }
+
+  /** Whether small objects go through synchronous calls (see `FsStoreOptions.inline`). */
+  get inline(): boolean {
+    return this.#inline;
   }
 
   path(key: string): string {
@@ -123,26 +157,14 @@ export class FsStore implements ObjectStore {
 
   async get(key: string): Promise<Uint8Array> {
     const path = this.path(key);
-    let fd: number;
     try {
-      fd = openSync(path, 'r');
-    } catch (error) {
-      if (isErrno(error, 'ENOENT') || isErrno(error, 'EISDIR')) throw new NotFoundError(key);
-      throw error;
-    }
-    let small: Buffer | undefined;
-    try {
-      const s = fstatSync(fd);
-      // Opening a directory for reading succeeds on Linux; S3 has no such object.
-      if (!s.isFile()) throw new NotFoundError(key);
-      if (s.size <= SYNC_MAX_BYTES) small = readWhole(fd, s.size);
-    } finally {
-      closeSync(fd);
-    }
-    if (small) return small;
-    try {
+      if (this.#inline) {
+        const small = readSmall(path);
+        if (small) return small;
+      }
       return await readFile(path);
     } catch (error) {
+      // EISDIR: a folder is no object in S3 either.
       if (isErrno(error, 'ENOENT') || isErrno(error, 'EISDIR')) throw new NotFoundError(key);
       throw error;
     }
@@ -184,54 +206,16 @@ export class FsStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<void> {
     const target = this.path(key);
-    if (isLarge(body)) return this.#putLarge(key, target, body, options);
     const tmp = this.#tmpPath();
-    withDir(this.#tmpDir, () => writeFileSync(tmp, body));
-    if (options.ifNoneMatch) {
-      // The local equivalent of S3's If-None-Match: link(2) publishes the complete temp file under
-      // the key only if nothing is there (EEXIST otherwise), in one atomic step. Creating the target
-      // with O_EXCL and renaming over it would leave an empty object behind if killed in between.
-      try {
-        withDir(dirname(target), () => linkSync(tmp, target));
-      } catch (error) {
-        if (isErrno(error, 'EEXIST')) throw new AlreadyExistsError(key);
-        throw error;
-      } finally {
-        unlinkSync(tmp);
-      }
-      return;
-    }
+    // The local equivalent of S3's If-None-Match: link(2) publishes the complete temp file under
+    // the key only if nothing is there (EEXIST otherwise), in one atomic step. Creating the target
+    // with O_EXCL and renaming over it would leave an empty object behind if killed in between.
+    const exclusive = options.ifNoneMatch === true;
     try {
-      withDir(dirname(target), () => renameSync(tmp, target));
+      if (this.#inline && !isLarge(body)) putInline(tmp, target, body, exclusive, this.#tmpDir);
+      else await putAsync(tmp, target, body, exclusive, this.#tmpDir);
     } catch (error) {
-      unlinkQuietly(tmp);
-      throw error;
-    }
-  }
-
-  async #putLarge(
-    key: string,
-    target: string,
-    body: Uint8Array | string,
-    options: PutOptions,
-  ): Promise<void> {
-    const tmp = this.#tmpPath();
-    await withDirAsync(this.#tmpDir, () => writeFile(tmp, body));
-    if (options.ifNoneMatch) {
-      try {
-        await withDirAsync(dirname(target), () => link(tmp, target));
-      } catch (error) {
-        if (isErrno(error, 'EEXIST')) throw new AlreadyExistsError(key);
-        throw error;
-      } finally {
-        await rm(tmp, { force: true });
-      }
-      return;
-    }
-    try {
-      await withDirAsync(dirname(target), () => rename(tmp, target));
-    } catch (error) {
-      await rm(tmp, { force: true });
+      if (exclusive && isErrno(error, 'EEXIST')) throw new AlreadyExistsError(key);
       throw error;
     }
   }
@@ -310,13 +294,77 @@ export class FsStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    const path = this.path(key);
     try {
-      unlinkSync(this.path(key));
+      if (this.#inline) unlinkSync(path);
+      else await unlink(path);
     } catch (error) {
       // S3 deletes a missing key without complaint (ENOTDIR: a file stands where a folder would).
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return;
       throw error;
     }
+  }
+}
+
+/** A small file's bytes, read with synchronous calls; undefined when it is too large for that. */
+function readSmall(path: string): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const s = fstatSync(fd);
+    // Opening a folder for reading succeeds on Linux: answer as reading it would.
+    if (s.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
+    return s.size <= SYNC_MAX_BYTES ? readWhole(fd, s.size) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function putInline(
+  tmp: string,
+  target: string,
+  body: Uint8Array | string,
+  exclusive: boolean,
+  tmpDir: string,
+): void {
+  withDir(tmpDir, () => writeFileSync(tmp, body));
+  if (exclusive) {
+    try {
+      withDir(dirname(target), () => linkSync(tmp, target));
+    } finally {
+      // Linked, the temp name is a second name of the object; not linked, litter.
+      unlinkSync(tmp);
+    }
+    return;
+  }
+  try {
+    withDir(dirname(target), () => renameSync(tmp, target));
+  } catch (error) {
+    unlinkQuietly(tmp);
+    throw error;
+  }
+}
+
+async function putAsync(
+  tmp: string,
+  target: string,
+  body: Uint8Array | string,
+  exclusive: boolean,
+  tmpDir: string,
+): Promise<void> {
+  await withDirAsync(tmpDir, () => writeFile(tmp, body));
+  if (exclusive) {
+    try {
+      await withDirAsync(dirname(target), () => link(tmp, target));
+    } finally {
+      await unlink(tmp);
+    }
+    return;
+  }
+  try {
+    await withDirAsync(dirname(target), () => rename(tmp, target));
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync, statfsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,6 @@ let store: FsStore;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fs-store-'));
-  store = new FsStore(dir);
 });
 
 afterEach(async () => {
@@ -44,7 +44,23 @@ describe('Function: assertValidKey', () => {
   });
 });
 
-describe('Function: FsStore', () => {
+describe('Function: FsStore options', () => {
+  it('runs small objects inline on a file system in memory, through the pool elsewhere, unless told', () => {
+    const shm = existsSync('/dev/shm') && statfsSync('/dev/shm').type === 0x01021994;
+    expect(new FsStore('/dev/shm/docbatch-not-there/bucket').inline).toBe(shm);
+    expect(new FsStore(dir, 'b', { inline: true }).inline).toBe(true);
+    expect(new FsStore(dir, 'b', { inline: false }).inline).toBe(false);
+  });
+});
+
+describe.each([
+  ['with synchronous calls for small objects', true],
+  ['through the thread pool', false],
+])('Function: FsStore %s', (_mode, inline) => {
+  beforeEach(() => {
+    store = new FsStore(dir, 'docbatch-local', { inline });
+  });
+
   it('returns what was put, and NotFound for a missing key', async () => {
     await store.put('a/b.json', '{"x":1}');
     expect(await store.getText('a/b.json')).toBe('{"x":1}');
