@@ -67,3 +67,31 @@ export async function listFiles(dir: string): Promise<string[]> {
 export async function readJsonFile<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
 }
+
+/** What a CLI command printed: pass `io` to `main`, read `out` and `err`, `reset()` between calls. */
+export interface CapturedIo {
+  io: { out: (s: string) => void; err: (s: string) => void };
+  out: string;
+  err: string;
+  reset: () => void;
+}
+
+export function captureIo(): CapturedIo {
+  const cap: CapturedIo = {
+    io: {
+      out: (s) => {
+        cap.out += s;
+      },
+      err: (s) => {
+        cap.err += s;
+      },
+    },
+    out: '',
+    err: '',
+    reset: () => {
+      cap.out = '';
+      cap.err = '';
+    },
+  };
+  return cap;
+}

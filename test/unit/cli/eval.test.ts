@@ -5,19 +5,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../../src/cli/main.ts';
 import { collectInputs, runPipeline } from '../../../src/cli/pipeline.ts';
 import type { EvalReport } from '../../../src/core/eval.ts';
-import { EXPECTED, makeEnv, ROOT, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
+import { captureIo, EXPECTED, makeEnv, ROOT, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
 
-let out = '';
-let err = '';
-const io = {
-  out: (s: string) => {
-    out += s;
-  },
-  err: (s: string) => {
-    err += s;
-  },
-};
-const cli = (...args: string[]) => main(['node', 'docbatch', 'eval', ...args], io);
+const cap = captureIo();
+const cli = (...args: string[]) => main(['node', 'docbatch', 'eval', ...args], cap.io);
 
 let t: TestEnv;
 let dir: string;
@@ -81,22 +72,21 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  out = '';
-  err = '';
+  cap.reset();
   process.exitCode = undefined;
 });
 
 describe('CLI: docbatch eval on the samples after a real offline run', () => {
   it('scores every field of the samples right: accuracy 1.0', async () => {
     expect(await cli('--expected', EXPECTED, '--workdir', t.workdir)).toBe(EXIT.ok);
-    expect(out).toMatch(/3 expected records in .*: 3 with a result, 0 rejected, 0 without outcome/);
-    expect(out).toMatch(/accuracy 1\.000 \(\d+ of \d+ expected fields correct/);
-    expect(out).toMatch(/skipped rejected\.json: not a record/);
+    expect(cap.out).toMatch(/3 expected records in .*: 3 with a result, 0 rejected, 0 without outcome/);
+    expect(cap.out).toMatch(/accuracy 1\.000 \(\d+ of \d+ expected fields correct/);
+    expect(cap.out).toMatch(/skipped rejected\.json: not a record/);
   });
 
   it('prints the same as JSON for machines', async () => {
     expect(await cli('--expected', EXPECTED, '--workdir', t.workdir, '--json')).toBe(EXIT.ok);
-    const report = JSON.parse(out) as EvalReport;
+    const report = JSON.parse(cap.out) as EvalReport;
     expect(report.overall.accuracy).toBe(1);
     expect(report.documents).toMatchObject({ expected: 3, results: 3, rejected: 0, missing: 0 });
     expect(report.fields.find((f) => f.field === 'line_items')).toMatchObject({ kind: 'items', recall: 1 });
@@ -117,15 +107,15 @@ describe('CLI: docbatch eval with a mapping on a hand-made work directory', () =
       '--misses',
     );
     expect(code).toBe(EXIT.ok);
-    expect(out).toMatch(/3 expected records in .*: 2 with a result, 1 rejected, 0 without outcome/);
+    expect(cap.out).toMatch(/3 expected records in .*: 2 with a result, 1 rejected, 0 without outcome/);
     // a: 3 of 3; b: date and total right, the name wrong; c: rejected, 3 missed
-    expect(out).toMatch(/accuracy 0\.556 \(5 of 9 expected fields correct/);
-    expect(out).toMatch(/merchant_name ← company/);
-    expect(out).toMatch(
+    expect(cap.out).toMatch(/accuracy 0\.556 \(5 of 9 expected fields correct/);
+    expect(cap.out).toMatch(/merchant_name ← company/);
+    expect(cap.out).toMatch(
       /002\.json {2}result\n {4}merchant_name: expected "Mr D\.I\.Y\. \(M\) SDN BHD", got "Somewhere Else"/,
     );
-    expect(out).toMatch(/003\.json {2}rejected: schema\.required: \/ missing required property "total"/);
-    expect(out).toMatch(/skipped notes\.json/);
+    expect(cap.out).toMatch(/003\.json {2}rejected: schema\.required: \/ missing required property "total"/);
+    expect(cap.out).toMatch(/skipped notes\.json/);
   });
 
   it('applies --threshold and --tolerance', async () => {
@@ -141,7 +131,7 @@ describe('CLI: docbatch eval with a mapping on a hand-made work directory', () =
       '--tolerance',
       '0',
     );
-    const r = JSON.parse(out) as EvalReport;
+    const r = JSON.parse(cap.out) as EvalReport;
     expect(r.options).toEqual({ threshold: 0.8, tolerance: 0 });
     expect(r.fields.find((f) => f.field === 'total')?.correct).toBe(2);
   });
@@ -154,26 +144,26 @@ describe('CLI: docbatch eval refuses bad arguments with exit 1 and one line', ()
     ['a negative tolerance', ['--expected', EXPECTED, '--tolerance', '-1']],
   ])('%s', async (_name, args) => {
     expect(await cli(...args, '--workdir', dir)).toBe(EXIT.cannotStart);
-    expect(err.trim()).not.toBe('');
-    expect(err).not.toMatch(/\n\s+at /);
+    expect(cap.err.trim()).not.toBe('');
+    expect(cap.err).not.toMatch(/\n\s+at /);
   });
 
   it('an invalid mapping file, with the key and what is allowed', async () => {
     const bad = join(dir, 'bad.mapping.json');
     await writeFile(bad, JSON.stringify({ total: { field: 'total', kind: 'money' } }));
     expect(await cli('--expected', EXPECTED, '--workdir', dir, '--mapping', bad)).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/\["total"\]\.kind is "money"; allowed: text, id, tokens, date, amount, items/);
+    expect(cap.err).toMatch(/\["total"\]\.kind is "money"; allowed: text, id, tokens, date, amount, items/);
   });
 
   it('a work directory that does not exist', async () => {
     expect(await cli('--expected', EXPECTED, '--workdir', join(dir, 'nope'))).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/no work directory at/);
+    expect(cap.err).toMatch(/no work directory at/);
   });
 
   it('an expected directory without records', async () => {
     const empty = join(dir, 'empty');
     await mkdir(empty, { recursive: true });
     expect(await cli('--expected', empty, '--workdir', dir)).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/no expected records in/);
+    expect(cap.err).toMatch(/no expected records in/);
   });
 });

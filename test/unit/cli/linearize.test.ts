@@ -4,27 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../../src/cli/main.ts';
+import { captureIo } from '../../integration/helpers.ts';
 
 const CORPUS = new URL('../../../../shared/corpora/textract/', import.meta.url).pathname;
 const hasCorpus = existsSync(CORPUS);
 if (!hasCorpus)
   console.warn(`Textract corpus not found at ${CORPUS}: skipping the corpus cases of docbatch linearize`);
 
-let out = '';
-let err = '';
 let dir: string;
-const io = {
-  out: (t: string) => {
-    out += t;
-  },
-  err: (t: string) => {
-    err += t;
-  },
-};
+const cap = captureIo();
 
 beforeEach(async () => {
-  out = '';
-  err = '';
+  cap.reset();
   dir = await mkdtemp(join(tmpdir(), 'lin-'));
   process.exitCode = undefined;
 });
@@ -53,15 +44,15 @@ describe('CLI: docbatch linearize', () => {
         ],
       }),
     );
-    expect(await main(['node', 'docbatch', 'linearize', file], io)).toBe(EXIT.ok);
-    expect(out).toMatch(/^--- page 1 ---\nINVOICE 42/);
+    expect(await main(['node', 'docbatch', 'linearize', file], cap.io)).toBe(EXIT.ok);
+    expect(cap.out).toMatch(/^--- page 1 ---\nINVOICE 42/);
   });
 
   it('returns 1 with one line for a file that is not JSON', async () => {
     const file = join(dir, 'x.json');
     await writeFile(file, 'not json');
-    expect(await main(['node', 'docbatch', 'linearize', file], io)).toBe(EXIT.cannotStart);
-    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(await main(['node', 'docbatch', 'linearize', file], cap.io)).toBe(EXIT.cannotStart);
+    expect(cap.err.trim().split('\n')).toHaveLength(1);
   });
 
   it.skipIf(!hasCorpus)(
@@ -70,25 +61,25 @@ describe('CLI: docbatch linearize', () => {
       expect(
         await main(
           ['node', 'docbatch', 'linearize', join(CORPUS, 'trp/job-status/test-inprogress-response.json')],
-          io,
+          cap.io,
         ),
       ).toBe(1);
-      expect(err).toMatch(/IN_PROGRESS/);
-      err = '';
+      expect(cap.err).toMatch(/IN_PROGRESS/);
+      cap.err = '';
       expect(
         await main(
           ['node', 'docbatch', 'linearize', join(CORPUS, 'trp/job-status/test-failed-response.json')],
-          io,
+          cap.io,
         ),
       ).toBe(1);
-      expect(err).toMatch(/FAILED/);
+      expect(cap.err).toMatch(/FAILED/);
     },
   );
 
   it.skipIf(!hasCorpus)('prints tables of a real analysis response as Markdown rows', async () => {
     const file = join(CORPUS, 'textractor/single-page-1/test_textractor_analyze_document.json');
-    expect(await main(['node', 'docbatch', 'linearize', file], io)).toBe(EXIT.ok);
-    expect(out).toMatch(/^\| .* \|$/m);
-    expect(out).toMatch(/^\| --- \|/m);
+    expect(await main(['node', 'docbatch', 'linearize', file], cap.io)).toBe(EXIT.ok);
+    expect(cap.out).toMatch(/^\| .* \|$/m);
+    expect(cap.out).toMatch(/^\| --- \|/m);
   });
 });

@@ -8,25 +8,16 @@ import { registerReport } from '../../../src/cli/commands/report.ts';
 import { EXIT, main } from '../../../src/cli/main.ts';
 import { collectInputs, type PipelineResult, runPipeline } from '../../../src/cli/pipeline.ts';
 import type { RunReportBody } from '../../../src/core/report-html.ts';
-import { makeEnv, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
+import { captureIo, makeEnv, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
 
-let out = '';
-let err = '';
-const io = {
-  out: (s: string) => {
-    out += s;
-  },
-  err: (s: string) => {
-    err += s;
-  },
-};
-const cli = (...args: string[]) => main(['node', 'docbatch', 'report', ...args], io);
+const cap = captureIo();
+const cli = (...args: string[]) => main(['node', 'docbatch', 'report', ...args], cap.io);
 
 let t: TestEnv;
 let inputs: string;
 let run: PipelineResult;
 
-/** A born-digital receipt with no total: the rules model leaves it out and validation rejects it. */
+/** A born-digital receipt with no total: the rules model leaves it cap.out and validation rejects it. */
 async function receiptWithoutTotal(path: string): Promise<void> {
   const doc = await PDFDocument.create();
   const page = doc.addPage([300, 420]);
@@ -62,34 +53,33 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  out = '';
-  err = '';
+  cap.reset();
   process.exitCode = undefined;
 });
 
 describe('CLI: docbatch report', () => {
   it('prints the latest run’s summary and writes its HTML page', async () => {
     expect(await cli('--workdir', t.workdir)).toBe(EXIT.ok);
-    expect(out).toContain(`run ${run.runId} · docbatch.rules-v1`);
-    expect(out).toMatch(/documents 3: 2 results, 1 rejected · 2 attempt\(s\), 1 re-driven/);
-    expect(out).toMatch(/the same tokens on Claude Haiku 4\.5 \$[\d.]+ batch/);
+    expect(cap.out).toContain(`run ${run.runId} · docbatch.rules-v1`);
+    expect(cap.out).toMatch(/documents 3: 2 results, 1 rejected · 2 attempt\(s\), 1 re-driven/);
+    expect(cap.out).toMatch(/the same tokens on Claude Haiku 4\.5 \$[\d.]+ batch/);
     // two invoices (2 + 1 pages) and the receipt, all from text layers: $1.50 per 1,000 pages avoided
-    expect(out).toContain(
+    expect(cap.out).toContain(
       'pages 4: 4 from text layers, 0 by Textract ($0); text layers avoided $0.0060 of Textract',
     );
-    expect(out).toMatch(/validation failures, receipt \(1 documents\): \/total 1 \(100\.0%\)/);
-    expect(out).toMatch(
+    expect(cap.out).toMatch(/validation failures, receipt \(1 documents\): \/total 1 \(100\.0%\)/);
+    expect(cap.out).toMatch(
       /incoming\/receipt\/no-total\.pdf {2}schema\.required: \/ missing required property "total"/,
     );
-    expect(out).toMatch(/job 0 \(attempt 2\): batch \S+ Completed · 1 records/);
+    expect(cap.out).toMatch(/job 0 \(attempt 2\): batch \S+ Completed · 1 records/);
     const html = await readFile(join(t.workdir, 'bucket/reports', `${run.runId}.html`), 'utf8');
     expect(html).toMatch(/id="count-rejected"[^>]*><span class="n">1</);
-    expect(out).toContain(`html: ${join(t.workdir, 'bucket/reports', `${run.runId}.html`)}`);
+    expect(cap.out).toContain(`html: ${join(t.workdir, 'bucket/reports', `${run.runId}.html`)}`);
   });
 
   it('prints the report JSON with --json, by run id', async () => {
     expect(await cli(run.runId, '--workdir', t.workdir, '--json')).toBe(EXIT.ok);
-    const r = JSON.parse(out) as RunReportBody & { html: string };
+    const r = JSON.parse(cap.out) as RunReportBody & { html: string };
     expect(r).toMatchObject({ runId: run.runId, results: 2, rejected: 1, pending: 0, attempts: 2 });
     expect(r.byType.find((x) => x.type === 'receipt')?.fields).toEqual([
       { field: '/total', documents: 1, rate: 1, codes: ['schema.required'] },
@@ -105,8 +95,8 @@ describe('CLI: docbatch report', () => {
     const program = (ok: boolean) => {
       const p = new Command('docbatch')
         .exitOverride()
-        .configureOutput({ writeOut: io.out, writeErr: io.err });
-      registerReport(p, io, async (path) => {
+        .configureOutput({ writeOut: cap.io.out, writeErr: cap.io.err });
+      registerReport(p, cap.io, async (path) => {
         opened.push(path);
         return ok;
       });
@@ -114,9 +104,9 @@ describe('CLI: docbatch report', () => {
     };
     await program(true).parseAsync(['node', 'docbatch', 'report', '--workdir', t.workdir, '--open']);
     expect(opened).toEqual([join(t.workdir, 'bucket/reports', `${run.runId}.html`)]);
-    expect(err).toBe('');
+    expect(cap.err).toBe('');
     await program(false).parseAsync(['node', 'docbatch', 'report', '--workdir', t.workdir, '--open']);
-    expect(err).toMatch(/no viewer to open it with \(xdg-open \/ open\); the page is .*\.html/);
+    expect(cap.err).toMatch(/no viewer to open it with \(xdg-open \/ open\); the page is .*\.html/);
   });
 
   it('writes a report of an older docbatch again, keeping its report time', async () => {
@@ -128,23 +118,23 @@ describe('CLI: docbatch report', () => {
       JSON.stringify({ runId, modelId, createdAt, documents, results, rejected, tokens, jobs }),
     );
     expect(await cli(run.runId, '--workdir', t.workdir, '--json')).toBe(EXIT.ok);
-    expect(err).toMatch(/written by an older docbatch: writing it again/);
+    expect(cap.err).toMatch(/written by an older docbatch: writing it again/);
     const again = JSON.parse(await readFile(key, 'utf8')) as RunReportBody;
     expect(again).toEqual(current);
   });
 
   it('exits 1 with one line for an unknown run, a run without report and a missing work directory', async () => {
     expect(await cli('no-such-run', '--workdir', t.workdir)).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/no run no-such-run in/);
-    err = '';
+    expect(cap.err).toMatch(/no run no-such-run in/);
+    cap.err = '';
     const planned = join(t.workdir, 'bucket/runs/half-done');
     await mkdir(planned, { recursive: true });
     await writeFile(join(planned, 'plan.json'), '{}');
     expect(await cli('half-done', '--workdir', t.workdir)).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/run half-done has no report yet: it is in progress or was interrupted/);
-    err = '';
+    expect(cap.err).toMatch(/run half-done has no report yet: it is in progress or was interrupted/);
+    cap.err = '';
     expect(await cli('--workdir', join(t.workdir, 'nope'))).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/no work directory at/);
-    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(cap.err).toMatch(/no work directory at/);
+    expect(cap.err.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -10,21 +10,13 @@ import { collectInputs, type PipelineResult, runPipeline } from '../../../src/cl
 import { type StatusAnswer, statusOf } from '../../../src/cli/status.ts';
 import { keys } from '../../../src/core/keys.ts';
 import type { DocumentRecord, StagedChunk } from '../../../src/core/outcomes.ts';
-import { makeEnv, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
+import { captureIo, makeEnv, SAMPLES, type TestEnv } from '../../integration/helpers.ts';
 
 let t: TestEnv;
 let run: PipelineResult;
-let out = '';
-let err = '';
-const io = {
-  out: (s: string) => {
-    out += s;
-  },
-  err: (s: string) => {
-    err += s;
-  },
-};
-const cli = (...args: string[]) => main(['node', 'docbatch', 'status', ...args, '--workdir', t.workdir], io);
+const cap = captureIo();
+const cli = (...args: string[]) =>
+  main(['node', 'docbatch', 'status', ...args, '--workdir', t.workdir], cap.io);
 const byName = (name: string) => {
   const d = run.documents.find((x) => x.input.display.endsWith(name));
   if (!d) throw new Error(`no ${name}`);
@@ -43,8 +35,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  out = '';
-  err = '';
+  cap.reset();
   process.exitCode = undefined;
 });
 
@@ -182,32 +173,34 @@ describe('Function: statusOf on documents still on their way', () => {
 describe('CLI: docbatch status', () => {
   it('prints the summary, a document and a run', async () => {
     expect(await cli()).toBe(EXIT.ok);
-    expect(out).toMatch(/documents: 2 \(1 result, 1 rejected, 0 in a run, 0 staged, 0 OCR'd, 0 registered\)/);
-    expect(out).toContain(run.runId);
-    out = '';
+    expect(cap.out).toMatch(
+      /documents: 2 \(1 result, 1 rejected, 0 in a run, 0 staged, 0 OCR'd, 0 registered\)/,
+    );
+    expect(cap.out).toContain(run.runId);
+    cap.out = '';
     expect(await cli('not-a-receipt.pdf')).toBe(EXIT.ok);
-    expect(out).toMatch(/where\s+rejected at ingest: UNSUPPORTED_MEDIA_TYPE/);
-    out = '';
+    expect(cap.out).toMatch(/where\s+rejected at ingest: UNSUPPORTED_MEDIA_TYPE/);
+    cap.out = '';
     expect(await cli(run.runId, '--json')).toBe(EXIT.ok);
-    expect((JSON.parse(out) as StatusAnswer).kind).toBe('run');
+    expect((JSON.parse(cap.out) as StatusAnswer).kind).toBe('run');
   });
 
   it('returns 1 with a fix when the work directory does not exist or nothing matches', async () => {
-    expect(await main(['node', 'docbatch', 'status', '--workdir', join(t.workdir, 'nope')], io)).toBe(
+    expect(await main(['node', 'docbatch', 'status', '--workdir', join(t.workdir, 'nope')], cap.io)).toBe(
       EXIT.cannotStart,
     );
-    expect(err).toMatch(/no work directory at .*nope.*Fix: run `docbatch run <files>` first/);
-    err = '';
+    expect(cap.err).toMatch(/no work directory at .*nope.*Fix: run `docbatch run <files>` first/);
+    cap.err = '';
     expect(await cli('zzz')).toBe(EXIT.cannotStart);
-    expect(err).toMatch(/matches "zzz"/);
+    expect(cap.err).toMatch(/matches "zzz"/);
   });
 
   it('reads a deployed bucket through an injected ObjectStore with --stack', async () => {
     const program = new Command('docbatch')
       .exitOverride()
-      .configureOutput({ writeOut: io.out, writeErr: io.err });
+      .configureOutput({ writeOut: cap.io.out, writeErr: cap.io.err });
     const asked: unknown[] = [];
-    registerStatus(program, io, async (target) => {
+    registerStatus(program, cap.io, async (target) => {
       asked.push(target);
       return t.env.store;
     });
@@ -222,12 +215,12 @@ describe('CLI: docbatch status', () => {
       'eu-west-1',
     ]);
     expect(asked).toEqual([expect.objectContaining({ stack: 'Docbatch', region: 'eu-west-1' })]);
-    expect(out).toMatch(/result\s+s3:\/\/docbatch-local\/results\/receipt\//);
+    expect(cap.out).toMatch(/result\s+s3:\/\/docbatch-local\/results\/receipt\//);
   });
 
   it('shows examples and exit codes in --help', async () => {
-    await main(['node', 'docbatch', 'status', '--help'], io);
-    expect(out).toMatch(/Examples:\n\s+\$ docbatch status/);
-    expect(out).toMatch(/Exit codes:/);
+    await main(['node', 'docbatch', 'status', '--help'], cap.io);
+    expect(cap.out).toMatch(/Examples:\n\s+\$ docbatch status/);
+    expect(cap.out).toMatch(/Exit codes:/);
   });
 });
