@@ -251,18 +251,21 @@ async function measure(dir: string): Promise<AssembleFigures> {
   };
 }
 
+/** The options of the scale benchmarks (assemble, collect): sizes, data layout, where, Node flags. */
+export const SCALE_OPTIONS = {
+  sizes: { type: 'string' },
+  'chunks-per-doc': { type: 'string', default: '10' },
+  dir: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+  'node-flag': { type: 'string', multiple: true },
+} as const;
+
 export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<boolean> {
   const { values } = parseArgs({
     args: [...argv],
     // Other benchmarks' options reach every benchmark through `npm run bench -- …`: ignore them.
     strict: false,
-    options: {
-      sizes: { type: 'string' },
-      'chunks-per-doc': { type: 'string', default: '10' },
-      dir: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      'node-flag': { type: 'string', multiple: true },
-    },
+    options: SCALE_OPTIONS,
   });
   const sizes = parseSizes(values.sizes as string | undefined, [10_000, 100_000, 1_000_000]);
   const chunksPerDoc = Number(values['chunks-per-doc']);

@@ -39,6 +39,7 @@ import {
   PEAK_RSS_TARGET_MB,
   parseSizes,
   rssSampler,
+  SCALE_OPTIONS,
 } from './assemble.ts';
 
 const LINES_PER_SECOND_TARGET = 100_000;
@@ -295,14 +296,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
     args: [...argv],
     // Other benchmarks' options reach every benchmark through `npm run bench -- …`: ignore them.
     strict: false,
-    options: {
-      sizes: { type: 'string' },
-      'chunks-per-doc': { type: 'string', default: '10' },
-      dir: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      'node-flag': { type: 'string', multiple: true },
-      'discard-outcomes': { type: 'boolean', default: false },
-    },
+    options: { ...SCALE_OPTIONS, 'discard-outcomes': { type: 'boolean', default: false } },
   });
   const nodeFlags = nodeFlagsOf(values['node-flag']);
   const sizes = parseSizes(values.sizes as string | undefined, [10_000, 100_000, 1_000_000]);
