@@ -243,6 +243,7 @@ function nullOutcomes(store: ObjectStore): ObjectStore {
     list: (prefix) => store.list(prefix),
     put: (key, body, options) => (outcome(key) ? Promise.resolve() : store.put(key, body, options)),
     delete: (key) => (outcome(key) ? Promise.resolve() : store.delete(key)),
+    deleteMany: (keys) => store.deleteMany(keys.filter((k) => !outcome(k))),
   };
 }
 

@@ -98,6 +98,7 @@ const SIZING: Record<TaskName, { memoryMb: number; timeoutSeconds: number }> = {
   Assemble: { memoryMb: 1024, timeoutSeconds: 900 },
   InvokeOnDemand: { memoryMb: 1024, timeoutSeconds: 900 },
   Collect: { memoryMb: 2048, timeoutSeconds: 900 },
+  Release: { memoryMb: 512, timeoutSeconds: 900 },
   Report: { memoryMb: 512, timeoutSeconds: 120 },
 };
 
@@ -125,13 +126,19 @@ export const S3_ACCESS: Record<TaskName, { read: string[]; write: string[]; dele
     delete: ['claims/'],
   },
   InvokeOnDemand: { read: ['runs/'], write: ['runs/'], delete: [] },
-  // Collect re-stages a document for a re-drive (reads and rewrites staged/) and re-reads an
-  // outcome whose sources grew while it was written.
+  // Collect re-stages a document for a re-drive (reads and rewrites staged/).
   Collect: {
-    read: ['runs/', 'documents/', 'staged/', 'results/', 'rejected/'],
-    // runs/: the attempt's collect.json summary and the collect-tmp/ partition segments it removes.
-    write: ['results/', 'rejected/', 'documents/', 'staged/', 'runs/'],
-    delete: ['staged/', 'claims/', 'runs/'],
+    read: ['runs/', 'staged/'],
+    // runs/: the attempt's collect.json summary, decided.jsonl, and the collect-tmp/ partition
+    // segments it removes.
+    write: ['results/', 'rejected/', 'staged/', 'runs/'],
+    delete: ['runs/'],
+  },
+  // Release adds to an outcome the keys its document arrived under while the run went on.
+  Release: {
+    read: ['runs/', 'documents/', 'results/', 'rejected/'],
+    write: ['documents/', 'results/', 'rejected/'],
+    delete: ['staged/', 'claims/'],
   },
   // The report reads this run's documents (pages, text-layer pages) and rejections (reasons).
   Report: { read: ['runs/', 'documents/', 'rejected/'], write: ['reports/'], delete: [] },

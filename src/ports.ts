@@ -37,6 +37,11 @@ export interface ObjectStore {
   /** Keys under a prefix, in lexicographic order (S3 ListObjectsV2 order). */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes many keys, missing ones included: S3 DeleteObjects takes up to 1,000 a request, where
+   * `delete` costs a request per key.
+   */
+  deleteMany(keys: readonly string[]): Promise<void>;
 }
 
 /** A model answering one request synchronously (Bedrock Runtime InvokeModel). */

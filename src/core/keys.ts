@@ -18,6 +18,8 @@ export const keys = {
   attempt: attemptPrefix,
   plan: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}plan.json`,
   collectSummary: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}collect.json`,
+  /** The documents an attempt's Collect decided (one JSON line each), for Release to finish. */
+  decided: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}decided.jsonl`,
   jobInputPrefix: (runId: string, attempt: number, job: number) =>
     `${attemptPrefix(runId, attempt)}input/job-${job}/`,
   jobInputFile: (runId: string, attempt: number, job: number, part: number) =>

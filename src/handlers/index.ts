@@ -12,6 +12,7 @@ export const HANDLER_ENTRIES: Record<TaskName, string> = {
   Assemble: 'assemble.ts',
   InvokeOnDemand: 'invoke-on-demand.ts',
   Collect: 'collect.ts',
+  Release: 'release.ts',
   Report: 'report.ts',
 };
 

@@ -412,9 +412,9 @@ const SEGMENT_PREFETCH = 2;
  * Raw lines are passed along, never re-serialized, so every decision is the one the whole run in
  * memory would give (test/integration/scale.test.ts compares them).
  *
- * Per document the store sees an outcome written once (`If-None-Match`), the document record read
- * and rewritten, and the staged text and the claim deleted; a re-driven document has its staged
- * text rewritten instead.
+ * Per document the store sees one call: its outcome written once (`If-None-Match`), or, for a
+ * re-driven document, its staged text rewritten. The rest of a decided document's bookkeeping
+ * (its record, its staged text and claim) is Release's, from the `decided.jsonl` list written here.
  */
 export async function collect(
   input: {
@@ -532,40 +532,30 @@ export async function collect(
   let results = 0;
   let rejected = 0;
   let redrive = 0;
-  /**
-   * Writes a document's outcome, then its status and run in the document record. The outcome goes
-   * first with the one key the index knows, and the record, read once to be updated, tells whether
-   * the document arrived under other keys too (the same bytes uploaded twice), which the outcome
-   * then gets: reading the record before the outcome as well was a read per document for the rare
-   * duplicate. A key registered while the outcome was being written is caught the same way.
-   */
-  const publish = async (w: OutcomeWrite & { kind: 'result' | 'rejected' }): Promise<void> => {
-    const written = await putOnce(ctx, w.key, w.body);
-    // The document record learns its run with its outcome (during the run, the claim names it).
-    const updated = await updateDocument(ctx, w.docId, { status: w.kind, runId });
-    const sources = updated?.sources;
-    if (!sources || (sources.length === 1 && sources[0] === w.sourceKey)) return;
-    // This Collect wrote the outcome: it takes the record's keys as they are. An earlier one did:
-    // the keys it lacks join it.
-    if (written) await ctx.store.put(w.key, json({ ...JSON.parse(w.body), sources }));
-    else await addSourcesToOutcome(ctx, w.key, sources);
-  };
+  // The documents decided here, for Release: it records their status and deletes their staged
+  // text and claim, in batches, once this list is whole. A retried Collect lists them all again,
+  // the outcomes an earlier try wrote included.
+  const decidedWriter = ctx.store.openWriter(keys.decided(runId, attempt));
+  const decided = new BatchedLines(decidedWriter);
   const write = async (w: OutcomeWrite): Promise<void> => {
     if (w.kind === 'redrive') {
       await restage(ctx, w.docId, w.attempt, w.feedback);
       redrive++;
       return;
     }
-    await publish(w);
+    await putOnce(ctx, w.key, w.body);
     if (w.kind === 'result') results++;
     else rejected++;
-    // The outcome is written: the staged text and the claim have done their job.
-    await ctx.store.delete(keys.staged(w.docId));
-    await ctx.store.delete(keys.claim(w.docId));
   };
   const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
   const apply = async (writes: readonly OutcomeWrite[]): Promise<void> => {
-    for (const w of writes) await outcomes.run(() => write(w));
+    for (const w of writes) {
+      if (w.kind !== 'redrive')
+        await decided.add(
+          `${JSON.stringify({ docId: w.docId, kind: w.kind, key: w.key, sourceKey: w.sourceKey } satisfies DecidedDocument)}\n`,
+        );
+      await outcomes.run(() => write(w));
+    }
   };
 
   // Pass 3: one partition at a time per thread, each document decided as soon as its last chunk
@@ -582,12 +572,19 @@ export async function collect(
       segmentKey(kind, p, s),
     );
   const threads = input.scratch?.workers ?? collectWorkers(expected);
-  const tally =
-    threads > 0
-      ? await decideInWorkers(threads, partitions, segments, settings, ctx, apply)
-      : await decideHere(partitions, segments, settings, family, ctx, apply);
+  let tally: Tally;
+  try {
+    tally =
+      threads > 0
+        ? await decideInWorkers(threads, partitions, segments, settings, ctx, apply)
+        : await decideHere(partitions, segments, settings, family, ctx, apply);
+    await outcomes.drain();
+    await decided.close();
+  } catch (error) {
+    await decidedWriter.abort();
+    throw error;
+  }
   const { records, errorRecords, tokens } = tally;
-  await outcomes.drain();
   passDone('join', { records });
   await removeScratch();
 
@@ -872,6 +869,72 @@ async function putOnce(ctx: TaskContext, key: string, body: string): Promise<boo
     if (!(error instanceof AlreadyExistsError)) throw error;
     return false;
   }
+}
+
+/** A line of `decided.jsonl`: a document Collect wrote the outcome of. */
+export interface DecidedDocument {
+  docId: string;
+  kind: 'result' | 'rejected';
+  /** The outcome's key. */
+  key: string;
+  /** The source key the run's index had for the document. */
+  sourceKey: string;
+}
+
+export interface ReleaseSummary {
+  runId: string;
+  attempt: number;
+  /** Documents whose record now names their outcome and this run, their staged text and claim deleted. */
+  released: number;
+  /** Outcomes that gained keys the document had arrived under meanwhile (the same bytes uploaded again). */
+  sourcesAdded: number;
+}
+
+/** Keys deleted per `deleteMany` call: S3 DeleteObjects' maximum. */
+const RELEASE_DELETE_BATCH = 1000;
+
+/**
+ * Release: finishes what Collect decided, document by document from its `decided.jsonl`: the
+ * document record learns its status and run (and an outcome learns the keys the document was
+ * uploaded under meanwhile), then its staged text and claim are deleted, a thousand keys a
+ * request. Kept out of Collect so that Collect's time goes to the run's output, and so that a
+ * failure here is retried without parsing that output again. Idempotent: a retry finds the
+ * records as they should be and deletes keys already gone.
+ */
+export async function release(
+  input: { runId: string; attempt?: number },
+  ctx: TaskContext,
+): Promise<ReleaseSummary> {
+  const runId = runIdFromExecutionName(input.runId);
+  const attempt = input.attempt ?? 1;
+  let released = 0;
+  let sourcesAdded = 0;
+  const updates = new BoundedRunner(OUTCOME_CONCURRENCY);
+  let deletions: string[] = [];
+  const deleteBatch = async () => {
+    const batch = deletions;
+    deletions = [];
+    if (batch.length > 0) await ctx.store.deleteMany(batch);
+  };
+  for await (const line of ctx.store.lines(keys.decided(runId, attempt))) {
+    const d = JSON.parse(line) as DecidedDocument;
+    await updates.run(async () => {
+      const updated = await updateDocument(ctx, d.docId, { status: d.kind, runId });
+      const sources = updated?.sources;
+      if (sources && !(sources.length === 1 && sources[0] === d.sourceKey)) {
+        if (await addSourcesToOutcome(ctx, d.key, sources)) sourcesAdded++;
+      }
+      // Only now: until its record names the outcome, the staged text is what the document has.
+      deletions.push(keys.staged(d.docId), keys.claim(d.docId));
+      released++;
+      if (deletions.length >= RELEASE_DELETE_BATCH) await deleteBatch();
+    });
+  }
+  await updates.drain();
+  await deleteBatch();
+  const summary: ReleaseSummary = { runId, attempt, released, sourcesAdded };
+  ctx.log.info('released', { ...summary });
+  return summary;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { assemble, collect, invokeOnDemand, report } from './batch.ts';
+import { assemble, collect, invokeOnDemand, release, report } from './batch.ts';
 import type { TaskContext } from './context.ts';
 import { chunk, extractTextLayer, quarantine, register } from './ingest.ts';
 
@@ -18,6 +18,7 @@ export const tasks = {
   Assemble: assemble,
   InvokeOnDemand: invokeOnDemand,
   Collect: collect,
+  Release: release,
   Report: report,
 } satisfies Record<string, Task>;
 

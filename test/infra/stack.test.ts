@@ -194,7 +194,7 @@ describe('GIVEN the default settings', () => {
       const statements = statementsOfRole(s.template, roleOf(logicalId(s.stack, s.stack.batch)));
       const fnArn = (t: TaskName) => `<${logicalId(s.stack, s.stack.functions[t])}.Arn>`;
       expect(granting(statements, 'lambda:InvokeFunction').flatMap(resourcesOf).sort()).toEqual(
-        (['Assemble', 'InvokeOnDemand', 'Collect', 'Report'] as TaskName[]).map(fnArn).sort(),
+        (['Assemble', 'InvokeOnDemand', 'Collect', 'Release', 'Report'] as TaskName[]).map(fnArn).sort(),
       );
       const jobs = 'arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:model-invocation-job/*';
       expect(granting(statements, 'bedrock:CreateModelInvocationJob').flatMap(resourcesOf)).toEqual([

@@ -1,15 +1,15 @@
 /**
- * Collect's outcome writes for documents uploaded under more than one key: the outcome is written
- * with the index's key first and gets the document's other keys from the record it then updates,
- * including a key registered while the outcome was being written, and one an earlier Collect's
- * outcome does not list yet.
+ * Collect's outcome writes and Release's bookkeeping after them, for documents uploaded under more
+ * than one key: Collect writes the outcome with the index's key, and Release gives it the
+ * document's other keys from the record it then updates, including a key registered while the
+ * outcome was being written, and one an earlier Collect's outcome does not list yet.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config.ts';
 import { keys } from '../../src/core/keys.ts';
 import type { DocumentRecord, IndexEntry, ResultRecord, StagedChunk } from '../../src/core/outcomes.ts';
 import type { ObjectStore } from '../../src/ports.ts';
-import { assemble, collect, type JobResult } from '../../src/tasks/batch.ts';
+import { assemble, collect, type JobResult, release } from '../../src/tasks/batch.ts';
 import type { TaskContext } from '../../src/tasks/context.ts';
 import { makeEnv, type TestEnv } from './helpers.ts';
 
@@ -124,8 +124,16 @@ describe('Function: collect, documents under several keys', () => {
       { docId: two, keys: ['incoming/receipt/two.pdf', 'incoming/receipt/two-copy.pdf'] },
     ]);
     const summary = await collect({ runId: RUN, attempt: 1, jobResults: await answer(ctx) }, ctx);
-
     expect(summary).toMatchObject({ results: 2, rejected: 0, redrive: 0 });
+    // Collect leaves the bookkeeping to Release: the documents are still staged and claimed.
+    expect((await readResult(ctx, two)).sources).toEqual(['incoming/receipt/two.pdf']);
+    for (const docId of [one, two]) {
+      expect(await readDocument(ctx, docId)).toMatchObject({ status: 'staged' });
+      expect(await ctx.store.head(keys.staged(docId))).toBeDefined();
+      expect(await ctx.store.head(keys.claim(docId))).toBeDefined();
+    }
+
+    expect(await release({ runId: RUN, attempt: 1 }, ctx)).toMatchObject({ released: 2, sourcesAdded: 1 });
     expect((await readResult(ctx, one)).sources).toEqual(['incoming/receipt/one.pdf']);
     expect((await readResult(ctx, two)).sources).toEqual([
       'incoming/receipt/two.pdf',
@@ -154,6 +162,7 @@ describe('Function: collect, documents under several keys', () => {
       openWriter: (key) => base.store.openWriter(key),
       list: (prefix) => base.store.list(prefix),
       delete: (key) => base.store.delete(key),
+      deleteMany: (keys) => base.store.deleteMany(keys),
       async put(key, body, options) {
         await base.store.put(key, body, options);
         if (key === keys.result('receipt', docId) && options?.ifNoneMatch) {
@@ -164,6 +173,7 @@ describe('Function: collect, documents under several keys', () => {
       },
     };
     await collect({ runId: RUN, attempt: 1, jobResults }, { ...base, store });
+    await release({ runId: RUN, attempt: 1 }, base);
 
     expect((await readResult(base, docId)).sources).toEqual([
       'incoming/receipt/three.pdf',
@@ -184,11 +194,28 @@ describe('Function: collect, documents under several keys', () => {
     const earlier = { docId, sources: ['incoming/receipt/four.pdf'], note: 'written by an earlier Collect' };
     await ctx.store.put(keys.result('receipt', docId), JSON.stringify(earlier));
     await collect({ runId: RUN, attempt: 1, jobResults }, ctx);
+    await release({ runId: RUN, attempt: 1 }, ctx);
 
     expect(await readResult(ctx, docId)).toEqual({
       ...earlier,
       sources: ['incoming/receipt/four.pdf', 'incoming/receipt/four-copy.pdf'],
     });
     expect(await readDocument(ctx, docId)).toMatchObject({ status: 'result', runId: RUN });
+  });
+
+  it('releases again without harm: a retried Release changes nothing and deletes keys already gone', async () => {
+    t = await makeEnv();
+    const ctx = t.env.ctx;
+    const docId = 'h'.repeat(24);
+    await stage(ctx, [{ docId, keys: ['incoming/receipt/five.pdf', 'incoming/receipt/five-copy.pdf'] }]);
+    await collect({ runId: RUN, attempt: 1, jobResults: await answer(ctx) }, ctx);
+    await release({ runId: RUN, attempt: 1 }, ctx);
+    const record = await ctx.store.getText(keys.document(docId));
+    const result = await ctx.store.getText(keys.result('receipt', docId));
+
+    expect(await release({ runId: RUN, attempt: 1 }, ctx)).toMatchObject({ released: 1, sourcesAdded: 0 });
+    expect(await ctx.store.getText(keys.document(docId))).toBe(record);
+    expect(await ctx.store.getText(keys.result('receipt', docId))).toBe(result);
+    expect(await ctx.store.head(keys.staged(docId))).toBeUndefined();
   });
 });

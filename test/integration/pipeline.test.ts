@@ -103,7 +103,7 @@ describe('Pipeline: docbatch run on the samples', () => {
     expect(states).toContain('CreateJob');
     expect(states.filter((s) => s === 'GetJob').length).toBeGreaterThan(1);
     expect(states).toContain('BatchJobEnded');
-    expect(states.slice(-3)).toEqual(['Collect', 'RedriveNeeded', 'Report']);
+    expect(states.slice(-4)).toEqual(['Collect', 'Release', 'RedriveNeeded', 'Report']);
     expect(first.report?.attempts).toBe(1);
     expect(first.report?.results).toBe(first.documents.filter((d) => d.outcome === 'result').length);
   });

@@ -17,7 +17,14 @@ import { recordId } from '../../src/core/ids.ts';
 import { keys } from '../../src/core/keys.ts';
 import type { DocumentRecord, IndexEntry, ResultRecord, StagedChunk } from '../../src/core/outcomes.ts';
 import type { ObjectStore, PutOptions } from '../../src/ports.ts';
-import { assemble, type CollectSummary, collect, type JobResult, type Plan } from '../../src/tasks/batch.ts';
+import {
+  assemble,
+  type CollectSummary,
+  collect,
+  type JobResult,
+  type Plan,
+  release,
+} from '../../src/tasks/batch.ts';
 import type { TaskContext } from '../../src/tasks/context.ts';
 import { makeEnv, type TestEnv } from './helpers.ts';
 
@@ -52,6 +59,7 @@ function watching(store: ObjectStore) {
       await store.delete(key);
       if (scratch(key) && written.has(key)) deleted.add(key);
     },
+    deleteMany: (keys) => store.deleteMany(keys),
   };
   return { watched, written, deleted };
 }
@@ -322,6 +330,7 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
       },
       { ...ctx, store: many.watched },
     );
+    await release({ runId: RUN, attempt: 1 }, ctx);
     const afterMany = await snapshot(ctx.store);
 
     // Many partitions, each in several segments, and none left behind.
@@ -379,6 +388,7 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
     for (const [key, body] of before) await ctx.store.put(key, body);
     const one = watching(ctx.store);
     const single = await collect({ runId: RUN, attempt: 1, jobResults }, { ...ctx, store: one.watched });
+    await release({ runId: RUN, attempt: 1 }, ctx);
     expect(new Set([...one.written].map((k) => /collect-tmp\/\w+-(\d+)-/.exec(k)?.[1]))).toEqual(
       new Set(['000']),
     );

@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline';
 import { PassThrough, Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
+  type _Error as DeleteObjectsError,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -14,7 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { AlreadyExistsError, NotFoundError } from '../../errors.ts';
 import type { ObjectInfo, ObjectStore, ObjectWriter, PutOptions } from '../../ports.ts';
 import { assertValidKey } from '../local/fs-store.ts';
-import { httpStatusOf, surfaceTransient } from './errors.ts';
+import { AwsTransientError, httpStatusOf, isTransient, surfaceTransient } from './errors.ts';
 
 export interface S3StoreOptions {
   /** Multipart part size for `openWriter` (S3's minimum is 5 MiB). */
@@ -227,4 +229,41 @@ export class S3Store implements ObjectStore {
       surfaceTransient(`DeleteObject ${key}`, error);
     }
   }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertValidKey(key);
+    for (let i = 0; i < keys.length; i += DELETE_OBJECTS_MAX_KEYS) {
+      const batch = keys.slice(i, i + DELETE_OBJECTS_MAX_KEYS);
+      let errors: DeleteObjectsError[];
+      try {
+        const out = await this.#client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            // Quiet: the answer lists only the keys that could not be deleted.
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        errors = out.Errors ?? [];
+      } catch (error) {
+        surfaceTransient(`DeleteObjects (${batch.length} keys from ${batch[0]})`, error);
+      }
+      const first = errors[0];
+      if (!first) continue;
+      // Named as S3 names the refusal of the first key; a transient one (SlowDown, InternalError)
+      // is worth the state machine's retry, anything else (AccessDenied) is not.
+      const refusal = Object.assign(
+        new Error(
+          `DeleteObjects could not delete ${errors.length} of ${batch.length} keys, the first ${first.Key}: ${first.Message ?? first.Code}`,
+        ),
+        { name: first.Code ?? 'Error' },
+      );
+      const named = (e: DeleteObjectsError) => Object.assign(new Error(), { name: e.Code ?? '' });
+      if (errors.some((e) => isTransient(named(e))))
+        throw new AwsTransientError(`DeleteObjects (${batch.length} keys)`, refusal);
+      throw refusal;
+    }
+  }
 }
+
+/** S3 DeleteObjects takes at most this many keys a request. */
+const DELETE_OBJECTS_MAX_KEYS = 1000;

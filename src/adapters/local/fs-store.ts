@@ -304,6 +304,11 @@ export class FsStore implements ObjectStore {
       throw error;
     }
   }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    // A file system has no batch delete: one unlink each, as `delete` does them.
+    for (const key of keys) await this.delete(key);
+  }
 }
 
 /** A small file's bytes, read with synchronous calls; undefined when it is too large for that. */

@@ -4,6 +4,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -252,5 +253,39 @@ describe('Function: S3Store.delete', () => {
       Bucket: 'docs-bucket',
       Key: 'claims/d.json',
     });
+  });
+});
+
+describe('Function: S3Store.deleteMany', () => {
+  it('deletes the keys a thousand at a time, quietly', async () => {
+    s3.on(DeleteObjectsCommand).resolves({});
+    const many = Array.from({ length: 2500 }, (_, i) => `staged/${String(i).padStart(24, '0')}.jsonl`);
+    await store.deleteMany(many);
+    const calls = s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.Delete?.Objects?.length)).toEqual([1000, 1000, 500]);
+    expect(calls.every((c) => c.Bucket === 'docs-bucket' && c.Delete?.Quiet === true)).toBe(true);
+    expect(calls.flatMap((c) => c.Delete?.Objects?.map((o) => o.Key))).toEqual(many);
+  });
+
+  it('makes no request for no keys, and refuses a bad key before any', async () => {
+    await store.deleteMany([]);
+    await expect(store.deleteMany(['claims/a.json', '../etc/passwd'])).rejects.toBeInstanceOf(
+      InvalidKeyError,
+    );
+    expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+
+  it('fails with the name S3 gives a key it refused, RetryableError when that is transient', async () => {
+    s3.on(DeleteObjectsCommand).resolves({
+      Errors: [{ Key: 'claims/a.json', Code: 'AccessDenied', Message: 'Access Denied' }],
+    });
+    await expect(store.deleteMany(['claims/a.json', 'claims/b.json'])).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringMatching(/1 of 2 keys, the first claims\/a\.json: Access Denied/),
+    });
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'claims/b.json', Code: 'SlowDown' }] });
+    await expect(store.deleteMany(['claims/b.json'])).rejects.toMatchObject({ name: 'RetryableError' });
+    s3.on(DeleteObjectsCommand).rejects(serviceError('SlowDown', 503, 'server'));
+    await expect(store.deleteMany(['claims/c.json'])).rejects.toBeInstanceOf(RetryableError);
   });
 });

@@ -154,6 +154,14 @@ describe.each([
     expect(await store.head('d/inner/k')).toBeUndefined();
   });
 
+  it('deletes many keys at once, missing ones included, and leaves the others', async () => {
+    for (const k of ['m/a', 'm/b', 'm/c']) await store.put(k, k);
+    await store.deleteMany(['m/a', 'm/missing', 'm/c', 'm/a']);
+    const left: string[] = [];
+    for await (const o of store.list('m/')) left.push(o.key);
+    expect(left).toEqual(['m/b']);
+  });
+
   it('creates the folders of a key on demand, also after they were removed', async () => {
     await store.put('p/q/r', '1');
     await rm(join(dir, 'p'), { recursive: true });
