@@ -25,9 +25,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { keys } from '../src/core/keys.ts';
 import type { IndexEntry } from '../src/core/outcomes.ts';
 import type { Logger, ObjectStore } from '../src/ports.ts';
-import { assemble, type CollectSummary, collect, type JobResult, type Plan } from '../src/tasks/batch.ts';
+import {
+  assemble,
+  type CollectSummary,
+  collect,
+  type JobResult,
+  type Plan,
+  release,
+} from '../src/tasks/batch.ts';
 import {
   BENCH_RUN,
   benchContext,
@@ -147,7 +155,7 @@ interface Generated {
   expected: { results: number; redrive: number; errorRecords: number };
 }
 
-/** Staged records → Assemble → one shuffled `.jsonl.out` per job, with the outcomes it should give. */
+/** Staged records → Assemble → one shuffled `.jsonl.out` per input file, with the outcomes it should give. */
 export async function generate(dir: string, records: number, chunksPerDoc: number): Promise<Generated> {
   const bucket = join(dir, 'bucket');
   const docs = generateStaged(bucket, { records, chunksPerDoc });
@@ -162,28 +170,39 @@ export async function generate(dir: string, records: number, chunksPerDoc: numbe
   let n = 0;
   for (const job of plan.jobs) {
     const jobId = `bench${String(job.job).padStart(7, '0')}`;
-    const out: string[] = [];
-    const index = readFileSync(join(bucket, `runs/${BENCH_RUN}/index/job-${job.job}.jsonl`), 'utf8');
+    // One output file per input file, named after it, as Bedrock writes them.
+    const files: string[][] = job.files.map(() => []);
+    const index = readFileSync(join(bucket, keys.jobIndex(BENCH_RUN, 1, job.job)), 'utf8');
+    let ordinal = 0;
+    let part = 0;
+    let partEnd = job.files[0] ?? 0;
     for (const line of index.split('\n')) {
       if (!line) continue;
+      while (ordinal >= partEnd && part < job.files.length - 1) partEnd += job.files[++part] ?? 0;
+      ordinal++;
       const entry = JSON.parse(line) as IndexEntry;
       const kind = kindOf(n);
       if (kind === 'error') errorRecords++;
       if (kind === 'error' || kind === 'invalid') failedDocs.add(entry.docId);
-      out.push(outputLine(entry, docNumber.get(entry.docId) ?? 0, n++));
+      files[part]?.push(outputLine(entry, docNumber.get(entry.docId) ?? 0, n++));
     }
-    shuffle(out, job.job + 1);
     mkdirSync(join(bucket, `runs/${BENCH_RUN}/output/${jobId}`), { recursive: true });
-    const stream = createWriteStream(join(bucket, `runs/${BENCH_RUN}/output/${jobId}/part-0.jsonl.out`));
-    for (const line of out) {
-      outputBytes += Buffer.byteLength(line) + 1;
-      if (!stream.write(`${line}\n`))
-        await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    let written = 0;
+    for (const [p, fileLines] of files.entries()) {
+      shuffle(fileLines, job.job * 1000 + p + 1);
+      const name = keys.jobInputFile(BENCH_RUN, 1, job.job, p).split('/').at(-1);
+      const stream = createWriteStream(join(bucket, `runs/${BENCH_RUN}/output/${jobId}/${name}.out`));
+      for (const line of fileLines) {
+        outputBytes += Buffer.byteLength(line) + 1;
+        if (!stream.write(`${line}\n`))
+          await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      }
+      await new Promise<void>((resolve, reject) =>
+        stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
+      );
+      written += fileLines.length;
     }
-    await new Promise<void>((resolve, reject) =>
-      stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
-    );
-    lines += out.length;
+    lines += written;
     jobResults.push({
       job: job.job,
       mode: 'batch',
@@ -211,6 +230,7 @@ async function settle(dir: string): Promise<void> {
 
 interface CollectFigures {
   seconds: number;
+  release: { seconds: number; released: number };
   passes: Record<string, number>;
   passRss: Record<string, number>;
   summary: Pick<CollectSummary, 'results' | 'rejected' | 'redrive' | 'records' | 'errorRecords'>;
@@ -277,8 +297,14 @@ async function measure(
   const started = performance.now();
   const s = await collect({ runId: BENCH_RUN, attempt: 1, jobResults }, ctx);
   const seconds = (performance.now() - started) / 1000;
+  const peak = memory.stop();
+  // Release, the next state, on its own clock: the records, staged texts and claims Collect leaves.
+  const releaseStarted = performance.now();
+  const r = await release({ runId: BENCH_RUN, attempt: 1 }, ctx);
+  const release_ = { seconds: (performance.now() - releaseStarted) / 1000, released: r.released };
   return {
     seconds,
+    release: release_,
     passes,
     passRss,
     summary: {
@@ -288,7 +314,7 @@ async function measure(
       records: s.records,
       errorRecords: s.errorRecords,
     },
-    ...memory.stop(),
+    ...peak,
   };
 }
 
@@ -329,14 +355,15 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         f.summary.redrive === g.expected.redrive &&
         f.summary.rejected === 0 &&
         f.summary.records === g.lines &&
-        f.summary.errorRecords === g.expected.errorRecords;
+        f.summary.errorRecords === g.expected.errorRecords &&
+        f.release.released === g.expected.results;
       ok &&= correct;
       largest = { lines: g.lines, f };
       const passes = Object.entries(f.passes)
         .map(([k, v]) => `${k} ${fmt(v)} s, RSS ${fmt(f.passRss[k] ?? 0, 0)} MB`)
         .join(', ');
       console.log(
-        `  ${fmt(g.lines, 0).padStart(9)} lines (${fmt(g.outputBytes / MB, 0)} MB)  ${fmt(f.seconds).padStart(7)} s  ${fmt(g.lines / f.seconds, 0).padStart(8)} lines/s  peak RSS ${fmt(f.maxRssMb, 0)} MB (sampled ${fmt(f.sampledMb, 0)})  [${passes}]  results ${fmt(f.summary.results, 0)}, re-staged ${fmt(f.summary.redrive, 0)}${correct ? '' : `  WRONG: expected ${JSON.stringify(g.expected)}`}  [generation ${fmt(generation)} s, not counted]`,
+        `  ${fmt(g.lines, 0).padStart(9)} lines (${fmt(g.outputBytes / MB, 0)} MB)  ${fmt(f.seconds).padStart(7)} s  ${fmt(g.lines / f.seconds, 0).padStart(8)} lines/s  peak RSS ${fmt(f.maxRssMb, 0)} MB (sampled ${fmt(f.sampledMb, 0)})  [${passes}]  results ${fmt(f.summary.results, 0)}, re-staged ${fmt(f.summary.redrive, 0)}; then Release ${fmt(f.release.seconds)} s for ${fmt(f.release.released, 0)} documents${correct ? '' : `  WRONG: expected ${JSON.stringify(g.expected)}`}  [generation ${fmt(generation)} s, not counted]`,
       );
     } finally {
       if (values.keep) console.log(`  kept ${dir}`);

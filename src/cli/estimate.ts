@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { MupdfReader } from '../adapters/documents/mupdf-reader.ts';
 import { type Config, defaultQuotas, textractFeaturesFor } from '../config.ts';
-import { JobPlanner } from '../core/batch/planner.ts';
+import { assemblyQuotas, JobPlanner } from '../core/batch/planner.ts';
 import { chunkPages, estimateTokens } from '../core/chunk.ts';
 import { checkIntegrity, checkLimits, sniffMediaType } from '../core/documents.ts';
 import { familyForModel, type JsonSchema, type ModelFamily } from '../core/families/index.ts';
@@ -386,8 +386,10 @@ export async function estimateDocuments(
   }
 
   // Jobs, exactly as Assemble's planner would cut them under the model's quotas.
-  const planner = new JobPlanner(config.quotas);
-  for (const d of documents) for (const b of d.recordBytes) planner.place(b);
+  const planner = new JobPlanner(assemblyQuotas(config.quotas));
+  for (const d of documents)
+    for (const [i, b] of d.recordBytes.entries())
+      planner.place(b, i === 0 ? d.recordBytes.length : undefined);
   const min = config.quotas.minRecordsPerJob;
   const jobs: JobEstimate[] = planner.jobs().map((j) => ({
     job: j.job,

@@ -22,8 +22,9 @@ export const keys = {
   decided: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}decided.jsonl`,
   jobInputPrefix: (runId: string, attempt: number, job: number) =>
     `${attemptPrefix(runId, attempt)}input/job-${job}/`,
+  /** Named after its job too: Bedrock names each output file after its input file (`<name>.jsonl.out`). */
   jobInputFile: (runId: string, attempt: number, job: number, part: number) =>
-    `${attemptPrefix(runId, attempt)}input/job-${job}/part-${part}.jsonl`,
+    `${attemptPrefix(runId, attempt)}input/job-${job}/${inputFileName(job, part)}`,
   jobIndex: (runId: string, attempt: number, job: number) =>
     `${attemptPrefix(runId, attempt)}index/job-${job}.jsonl`,
   outputPrefix: (runId: string, attempt = 1) => `${attemptPrefix(runId, attempt)}output/`,
@@ -43,6 +44,19 @@ export const keys = {
   rejected: (docId: string) => `rejected/${docId}.json`,
   report: (runId: string) => `reports/${runId}.json`,
 } as const;
+
+function inputFileName(job: number, part: number): string {
+  return `job-${job}-part-${part}.jsonl`;
+}
+
+/**
+ * The job and part of an output file (`<outputPrefix><jobId>/job-<n>-part-<m>.jsonl.out`), from its
+ * name; undefined for a name docbatch did not give its input.
+ */
+export function outputFilePart(key: string): { job: number; part: number } | undefined {
+  const m = /\/job-(\d+)-part-(\d+)\.jsonl\.out$/.exec(key);
+  return m ? { job: Number(m[1]), part: Number(m[2]) } : undefined;
+}
 
 /** `incoming/<type>/<name>` → type, or undefined for keys outside that layout. */
 export function typeFromIncomingKey(key: string): string | undefined {

@@ -12,13 +12,13 @@ import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/
 import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
 import { BatchedLines } from '../core/batch/lines.ts';
 import { PartitionSpill, partitionCount, partitionOf, spillBudget } from '../core/batch/partition.ts';
-import { JobPlanner } from '../core/batch/planner.ts';
+import { assemblyQuotas, JobPlanner } from '../core/batch/planner.ts';
 import { RecordRouter } from '../core/batch/record-router.ts';
 import { familyForModel } from '../core/families/index.ts';
 import { maxTokensFor } from '../core/families/prompt.ts';
 import type { JsonSchema, ModelFamily } from '../core/families/types.ts';
 import { recordId, runIdFromExecutionName } from '../core/ids.ts';
-import { jobIdFromArn, keys, parseS3Uri, s3Uri } from '../core/keys.ts';
+import { jobIdFromArn, keys, outputFilePart, parseS3Uri, s3Uri } from '../core/keys.ts';
 import type { DocumentRecord, IndexEntry, RejectedRecord, StagedChunk } from '../core/outcomes.ts';
 import {
   type DocumentPages,
@@ -47,6 +47,8 @@ export interface JobItem {
   outputUri: string;
   records: number;
   bytes: number;
+  /** Records in each input file, in part order (`keys.jobInputFile`); their index lines are in that order. */
+  files: number[];
   clientRequestToken: string;
   timeoutHours: number;
   /** Polls of GetJob after which a job still running is stopped (its records are re-driven). */
@@ -63,6 +65,11 @@ export interface Plan {
   records: number;
   deferred: number;
   maxConcurrency: number;
+  /**
+   * Every document's records are in one input file: each output file is then a partition Collect
+   * decides on its own (see `collect`).
+   */
+  aligned: boolean;
   jobs: JobItem[];
 }
 
@@ -123,7 +130,7 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
   const { config } = ctx;
   const modelId = config.model.id;
   const family = familyForModel(modelId, config.model.families);
-  const planner = new JobPlanner(config.quotas);
+  const planner = new JobPlanner(assemblyQuotas(config.quotas));
   // Only the `defer` policy needs to know how long the records have waited.
   const deferring = config.belowMinimum === 'defer';
   /** A document's age is measured from its registration; one that cannot be dated is not held back. */
@@ -186,7 +193,7 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
       });
       const id = recordId(runId, staged.docId, staged.chunk, attempt);
       const record = `${JSON.stringify({ recordId: id, modelInput: body })}\n`;
-      const place = planner.place(Buffer.byteLength(record));
+      const place = planner.place(Buffer.byteLength(record), firstOfDocument ? staged.chunks : undefined);
       if (place.newFile) {
         await input_?.close();
         input_ = new BatchedLines(
@@ -256,6 +263,7 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
       outputUri: s3Uri(ctx.store.bucket, keys.outputPrefix(runId, runAttempt)),
       records: j.records,
       bytes: j.bytes,
+      files: j.files.map((f) => f.records),
       clientRequestToken: `${runId}-a${runAttempt}-job-${j.job}`.replace(/[^a-zA-Z0-9-]/g, '-'),
       timeoutHours: config.batch.timeoutHours,
       maxPolls: Math.max(1, Math.ceil((config.batch.deadlineHours * 3600) / config.batch.pollSeconds)),
@@ -289,6 +297,7 @@ export async function assemble(input: { runId: string; attempt?: number }, ctx: 
     records,
     deferred,
     maxConcurrency: Math.max(1, config.quotas.maxConcurrentJobs),
+    aligned: planner.aligned,
     jobs,
   };
   await ctx.store.put(planKey, json(plan));
@@ -446,11 +455,7 @@ export async function collect(
   }
 
   const expected = plan.jobs.reduce((n, j) => n + j.records, 0);
-  const partitions = partitionCount(expected, input.scratch?.recordsPerPartition);
-  const spillChars = input.scratch?.spillChars ?? spillBudget(partitions);
   const tmpPrefix = keys.collectTmpPrefix(runId, attempt);
-  const segmentKey = (kind: 'index' | 'output', partition: number, segment: number) =>
-    keys.collectTmpSegment(runId, attempt, kind, partition, segment);
   const removeScratch = async () => {
     const cleaner = new BoundedRunner(OUTCOME_CONCURRENCY);
     for await (const o of ctx.store.list(tmpPrefix)) await cleaner.run(() => ctx.store.delete(o.key));
@@ -465,6 +470,130 @@ export async function collect(
     ctx.log.debug('collect pass', { runId, attempt, pass, ms: Math.round(now - passStarted), ...fields });
     passStarted = now;
   };
+
+  // The job id of each output file, by the number FILE_MARKER lines carry.
+  const jobIds: string[] = [];
+  const scratch = input.scratch ?? {};
+  const spillForced = scratch.recordsPerPartition !== undefined || scratch.spillChars !== undefined;
+  const split =
+    (!spillForced && (await filePartitions(ctx, plan, jobIds))) ||
+    (await spillPartitions(ctx, plan, expected, jobIds, scratch, passDone));
+  const { partitions, feed } = split;
+  if (split.byFile) passDone('files', { partitions });
+
+  let results = 0;
+  let rejected = 0;
+  let redrive = 0;
+  // The documents decided here, for Release: it records their status and deletes their staged
+  // text and claim, in batches, once this list is whole. A retried Collect lists them all again,
+  // the outcomes an earlier try wrote included.
+  const decidedWriter = ctx.store.openWriter(keys.decided(runId, attempt));
+  const decided = new BatchedLines(decidedWriter);
+  const write = async (w: OutcomeWrite): Promise<void> => {
+    if (w.kind === 'redrive') {
+      await restage(ctx, w.docId, w.attempt, w.feedback);
+      redrive++;
+      return;
+    }
+    await putOnce(ctx, w.key, w.body);
+    if (w.kind === 'result') results++;
+    else rejected++;
+  };
+  const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
+  const apply = async (writes: readonly OutcomeWrite[]): Promise<void> => {
+    for (const w of writes) {
+      if (w.kind !== 'redrive')
+        await decided.add(
+          `${JSON.stringify({ docId: w.docId, kind: w.kind, key: w.key, sourceKey: w.sourceKey } satisfies DecidedDocument)}\n`,
+        );
+      await outcomes.run(() => write(w));
+    }
+  };
+
+  // Pass 3: one partition at a time per thread, each document decided as soon as its last chunk
+  // arrives; outcome writes overlap the parsing, a bounded number at once.
+  const settings: DeciderSettings = {
+    runId,
+    modelId: plan.modelId,
+    maxAttempts: ctx.config.batch.maxAttempts,
+    jobIds,
+    jobMessages,
+  };
+  const threads = scratch.workers ?? collectWorkers(expected, split.byFile);
+  let tally: Tally;
+  try {
+    tally =
+      threads > 0
+        ? await decideInWorkers(threads, partitions, feed, settings, ctx, apply)
+        : await decideHere(partitions, feed, settings, family, ctx, apply);
+    await outcomes.drain();
+    await decided.close();
+  } catch (error) {
+    await decidedWriter.abort();
+    throw error;
+  }
+  const { records, errorRecords, tokens } = tally;
+  passDone('join', { records });
+  await removeScratch();
+
+  const summary: CollectSummary = {
+    runId,
+    attempt,
+    results,
+    rejected,
+    redrive,
+    nextAttempt: attempt + 1,
+    records,
+    errorRecords,
+    tokens,
+    jobs: input.jobResults ?? [],
+  };
+  await ctx.store.put(keys.collectSummary(runId, attempt), json(summary));
+  ctx.log.info('collected', {
+    runId,
+    attempt,
+    results,
+    rejected,
+    redrive,
+    records,
+    errorRecords,
+    partitions,
+    byFile: split.byFile,
+  });
+  return summary;
+}
+
+/** The partitions Collect decides, one after the other, and what each is fed with. */
+interface Partitions {
+  partitions: number;
+  feed: PartitionFeed;
+  /** One partition per output file (`filePartitions`), instead of the spill to scratch segments. */
+  byFile: boolean;
+}
+
+/** A partition's index lines, then its output lines, as newline-terminated UTF-8 pieces in order. */
+interface PartitionFeed {
+  index(p: number): AsyncIterable<Uint8Array>;
+  output(p: number): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Passes 1 and 2 of `collect`: the index, then every output line, split by document into
+ * partitions of about RECORDS_PER_PARTITION records, spilled as segments under `collect-tmp/`.
+ */
+async function spillPartitions(
+  ctx: TaskContext,
+  plan: Plan,
+  expected: number,
+  jobIds: string[],
+  scratch: { recordsPerPartition?: number; spillChars?: number },
+  passDone: (pass: string, fields: Record<string, number>) => void,
+): Promise<Partitions> {
+  const { runId, attempt } = plan;
+  const partitions = partitionCount(expected, scratch.recordsPerPartition);
+  const spillChars = scratch.spillChars ?? spillBudget(partitions);
+  const segmentKey = (kind: 'index' | 'output', partition: number, segment: number) =>
+    keys.collectTmpSegment(runId, attempt, kind, partition, segment);
 
   // Pass 1: the index, partitioned by document.
   const router = new RecordRouter(expected);
@@ -488,7 +617,6 @@ export async function collect(
   // Pass 2: output lines, each to its record's partition. A partition's lines from one output
   // file follow a marker line naming the file (hence the job): a marker is written only when the
   // file changes, instead of a tag on every line.
-  const jobIds: string[] = [];
   const outputSpill = new PartitionSpill(
     partitions,
     (p, s, body) => ctx.store.put(segmentKey('output', p, s), body),
@@ -529,89 +657,96 @@ export async function collect(
   await outputSpill.flush();
   passDone('route', { lines: routed });
 
-  let results = 0;
-  let rejected = 0;
-  let redrive = 0;
-  // The documents decided here, for Release: it records their status and deletes their staged
-  // text and claim, in batches, once this list is whole. A retried Collect lists them all again,
-  // the outcomes an earlier try wrote included.
-  const decidedWriter = ctx.store.openWriter(keys.decided(runId, attempt));
-  const decided = new BatchedLines(decidedWriter);
-  const write = async (w: OutcomeWrite): Promise<void> => {
-    if (w.kind === 'redrive') {
-      await restage(ctx, w.docId, w.attempt, w.feedback);
-      redrive++;
-      return;
-    }
-    await putOnce(ctx, w.key, w.body);
-    if (w.kind === 'result') results++;
-    else rejected++;
-  };
-  const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
-  const apply = async (writes: readonly OutcomeWrite[]): Promise<void> => {
-    for (const w of writes) {
-      if (w.kind !== 'redrive')
-        await decided.add(
-          `${JSON.stringify({ docId: w.docId, kind: w.kind, key: w.key, sourceKey: w.sourceKey } satisfies DecidedDocument)}\n`,
-        );
-      await outcomes.run(() => write(w));
-    }
-  };
-
-  // Pass 3: one partition at a time per thread, each document decided as soon as its last chunk
-  // arrives; outcome writes overlap the parsing, a bounded number at once.
-  const settings: DeciderSettings = {
-    runId,
-    modelId: plan.modelId,
-    maxAttempts: ctx.config.batch.maxAttempts,
-    jobIds,
-    jobMessages,
-  };
   const segments = (kind: 'index' | 'output', p: number) =>
-    Array.from({ length: (kind === 'index' ? indexSpill : outputSpill).segments(p) }, (_, s) =>
-      segmentKey(kind, p, s),
+    readAhead(
+      Array.from({ length: (kind === 'index' ? indexSpill : outputSpill).segments(p) }, (_, s) =>
+        segmentKey(kind, p, s),
+      ),
+      (k) => ctx.store.get(k),
     );
-  const threads = input.scratch?.workers ?? collectWorkers(expected);
-  let tally: Tally;
-  try {
-    tally =
-      threads > 0
-        ? await decideInWorkers(threads, partitions, segments, settings, ctx, apply)
-        : await decideHere(partitions, segments, settings, family, ctx, apply);
-    await outcomes.drain();
-    await decided.close();
-  } catch (error) {
-    await decidedWriter.abort();
-    throw error;
-  }
-  const { records, errorRecords, tokens } = tally;
-  passDone('join', { records });
-  await removeScratch();
-
-  const summary: CollectSummary = {
-    runId,
-    attempt,
-    results,
-    rejected,
-    redrive,
-    nextAttempt: attempt + 1,
-    records,
-    errorRecords,
-    tokens,
-    jobs: input.jobResults ?? [],
-  };
-  await ctx.store.put(keys.collectSummary(runId, attempt), json(summary));
-  ctx.log.info('collected', {
-    runId,
-    attempt,
-    results,
-    rejected,
-    redrive,
-    records,
-    errorRecords,
+  return {
     partitions,
-  });
-  return summary;
+    feed: { index: (p) => segments('index', p), output: (p) => segments('output', p) },
+    byFile: false,
+  };
+}
+
+/** An output file Collect reads whole as (part of) a partition; larger ones go through the spill. */
+const FILE_PARTITION_MAX_BYTES = 128 * 1024 * 1024;
+
+/**
+ * When Assemble kept every document inside one input file (`plan.aligned`), each input file's
+ * records, and so its output file's lines, are a partition already: its index lines are a slice of
+ * the job's index, its output lines the file Bedrock wrote for it. Passes 1 and 2 are then not
+ * needed. Undefined (spill instead) for a plan without that promise, or an output file Assemble
+ * did not name or larger than FILE_PARTITION_MAX_BYTES.
+ */
+async function filePartitions(
+  ctx: TaskContext,
+  plan: Plan,
+  jobIds: string[],
+): Promise<Partitions | undefined> {
+  if (!plan.aligned || !plan.jobs.every((j) => Array.isArray(j.files))) return undefined;
+  const parts: { job: JobItem; part: number; firstLine: number; lines: number; outputs: string[] }[] = [];
+  const partOf = new Map<string, number>();
+  for (const job of plan.jobs) {
+    let firstLine = 0;
+    for (const [part, lines] of job.files.entries()) {
+      partOf.set(`${job.job}/${part}`, parts.length);
+      parts.push({ job, part, firstLine, lines, outputs: [] });
+      firstLine += lines;
+    }
+  }
+  const outputPrefix = keys.outputPrefix(plan.runId, plan.attempt);
+  for await (const obj of ctx.store.list(outputPrefix)) {
+    if (!obj.key.endsWith('.jsonl.out')) continue;
+    const named = outputFilePart(obj.key);
+    const p = named && partOf.get(`${named.job}/${named.part}`);
+    if (p === undefined || obj.size > FILE_PARTITION_MAX_BYTES) return undefined;
+    const file = jobIds.push(obj.key.slice(outputPrefix.length).split('/')[0] ?? '') - 1;
+    parts[p]?.outputs.push(`${FILE_MARKER}${file}\n`, obj.key);
+  }
+  // A job's index is read once, when its first partition is fed, and dropped after its last.
+  const indexes = new Map<number, Promise<Uint8Array>>();
+  const encoder = new TextEncoder();
+  return {
+    partitions: parts.length,
+    byFile: true,
+    feed: {
+      async *index(p) {
+        const { job, part, firstLine, lines } = parts[p] as (typeof parts)[number];
+        let bytes = indexes.get(job.job);
+        if (!bytes) {
+          bytes = ctx.store.get(keys.jobIndex(plan.runId, plan.attempt, job.job));
+          indexes.set(job.job, bytes);
+        }
+        const all = await bytes;
+        if (part === job.files.length - 1) indexes.delete(job.job);
+        yield lineSlice(all, firstLine, lines);
+      },
+      async *output(p) {
+        for (const item of (parts[p] as (typeof parts)[number]).outputs)
+          yield item.startsWith(FILE_MARKER) ? encoder.encode(item) : await ctx.store.get(item);
+      },
+    },
+  };
+}
+
+/** Lines [first, first + count) of newline-terminated UTF-8 lines, as a copy of their own. */
+function lineSlice(bytes: Uint8Array, first: number, count: number): Uint8Array {
+  let start = 0;
+  for (let i = 0; i < first && start >= 0; i++) start = nextLine(bytes, start);
+  if (start < 0) return new Uint8Array();
+  let end = start;
+  for (let i = 0; i < count && end >= 0; i++) end = nextLine(bytes, end);
+  return bytes.slice(start, end < 0 ? bytes.length : end);
+}
+
+/** The offset after the newline ending the line at `from`; −1 past the last line. */
+function nextLine(bytes: Uint8Array, from: number): number {
+  if (from >= bytes.length) return -1;
+  const nl = bytes.indexOf(10, from);
+  return nl < 0 ? bytes.length : nl + 1;
 }
 
 /** Puts a document back in `staged/` for the next attempt of the same run, with what went wrong. */
@@ -634,13 +769,16 @@ interface Tally {
 const WORKER_MIN_RECORDS = 20_000;
 
 /**
- * Worker threads for Collect's decisions: on a machine with more than one core (a Lambda function
- * of 2,048 MB has two), one for each core but the one left to the task's own thread, which reads
- * the segments and writes the outcomes meanwhile. At most two: the writes set the pace beyond.
+ * Worker threads for Collect's decisions, on a machine with more than one core (a Lambda function
+ * of 2,048 MB has two). After a spill, one for each core but the one left to the task's own
+ * thread, which reads the segments and writes the outcomes meanwhile; at most two, the writes set
+ * the pace beyond. With partitions by file, that thread has little left to do but the writes: one
+ * worker per core, at most two.
  */
-function collectWorkers(records: number): number {
+function collectWorkers(records: number, byFile: boolean): number {
   if (records < WORKER_MIN_RECORDS) return 0;
-  return Math.min(2, availableParallelism() - 1);
+  const cores = availableParallelism();
+  return Math.min(2, byFile ? cores : cores - 1);
 }
 
 /** Reads each key with at most SEGMENT_PREFETCH reads ahead of the one being worked on. */
@@ -651,7 +789,7 @@ function readAhead<T>(keysInOrder: readonly string[], read: (key: string) => Pro
 /** Pass 3 in the task's own thread: one partition after the other. */
 async function decideHere(
   partitions: number,
-  segments: (kind: 'index' | 'output', p: number) => string[],
+  feed: PartitionFeed,
   settings: DeciderSettings,
   family: ModelFamily,
   ctx: TaskContext,
@@ -659,12 +797,12 @@ async function decideHere(
 ): Promise<Tally> {
   const tally: Tally = { records: 0, errorRecords: 0, tokens: { input: 0, output: 0 } };
   const out: OutcomeWrite[] = [];
+  const decoder = new TextDecoder();
   for (let p = 0; p < partitions; p++) {
     const decider = new PartitionDecider(settings, family, ctx.schemas);
-    for await (const text of readAhead(segments('index', p), (k) => ctx.store.getText(k)))
-      decider.addIndex(text);
-    for await (const text of readAhead(segments('output', p), (k) => ctx.store.getText(k))) {
-      decider.addOutput(text, out);
+    for await (const bytes of feed.index(p)) decider.addIndex(decoder.decode(bytes));
+    for await (const bytes of feed.output(p)) {
+      decider.addOutput(decoder.decode(bytes), out);
       await apply(out);
       out.length = 0;
     }
@@ -720,7 +858,7 @@ const WORKER_SEGMENTS_AHEAD = 2;
 async function decideInWorkers(
   threads: number,
   partitions: number,
-  segments: (kind: 'index' | 'output', p: number) => string[],
+  feed: PartitionFeed,
   settings: DeciderSettings,
   ctx: TaskContext,
   apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
@@ -754,9 +892,8 @@ async function decideInWorkers(
       if (answers.length > WORKER_SEGMENTS_AHEAD)
         await handle(await (answers.shift() as Promise<WorkerReply>));
     };
-    for (const kind of ['index', 'output'] as const)
-      for await (const bytes of readAhead(segments(kind, p), (k) => ctx.store.get(k)))
-        await send({ op: kind, bytes });
+    for await (const bytes of feed.index(p)) await send({ op: 'index', bytes });
+    for await (const bytes of feed.output(p)) await send({ op: 'output', bytes });
     await send({ op: 'finish' });
     while (answers.length > 0) await handle(await (answers.shift() as Promise<WorkerReply>));
   };

@@ -90,26 +90,27 @@ const readDocument = async (ctx: TaskContext, docId: string) =>
 
 describe('Function: collect, documents across jobs', () => {
   it('credits each chunk to the job whose output file it came from, on many partitions', async () => {
+    // Documents of 4 records cannot fit in jobs of 3: each one is split across two jobs.
     t = await makeEnv({ config: { quotas: { ...defaultConfig().quotas, maxRecordsPerJob: 3 } } });
     const ctx = t.env.ctx;
     const docIds = ['e', 'f', 'g'].map((c) => c.repeat(24));
     await stage(
       ctx,
       docIds.map((docId) => ({ docId, keys: [`incoming/receipt/${docId}.pdf`] })),
-      2,
+      4,
     );
     const jobResults = await answer(ctx);
-    expect(jobResults).toHaveLength(2);
+    expect(jobResults).toHaveLength(4);
     const summary = await collect(
       { runId: RUN, attempt: 1, jobResults, scratch: { recordsPerPartition: 1, spillChars: 50 } },
       ctx,
     );
 
-    expect(summary).toMatchObject({ results: 3, records: 6 });
-    // Index order: e0 e1 f0 | f1 g0 g1 — f has a chunk in each job.
-    expect((await readResult(ctx, docIds[0] ?? '')).extraction.jobIds).toEqual(['job0']);
-    expect((await readResult(ctx, docIds[1] ?? '')).extraction.jobIds).toEqual(['job0', 'job1']);
-    expect((await readResult(ctx, docIds[2] ?? '')).extraction.jobIds).toEqual(['job1']);
+    expect(summary).toMatchObject({ results: 3, records: 12 });
+    // Index order: e0 e1 e2 | e3 f0 f1 | f2 f3 g0 | g1 g2 g3.
+    expect((await readResult(ctx, docIds[0] ?? '')).extraction.jobIds).toEqual(['job0', 'job1']);
+    expect((await readResult(ctx, docIds[1] ?? '')).extraction.jobIds).toEqual(['job1', 'job2']);
+    expect((await readResult(ctx, docIds[2] ?? '')).extraction.jobIds).toEqual(['job2', 'job3']);
   });
 });
 

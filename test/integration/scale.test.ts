@@ -5,6 +5,7 @@
  * runs (many segments each) and nothing of them is left when it ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config.ts';
 import {
   type ChunkOutcome,
   type DocumentDecision,
@@ -137,14 +138,21 @@ function modelOutput(entry: IndexEntry, n: number): string {
  * records with no output, duplicates, torn lines, blank lines, lines of no record, and a recordId
  * that is not first in its line.
  */
-async function writeOutputs(ctx: TaskContext, plan: Plan): Promise<JobResult[]> {
+/**
+ * Every job's output: shuffled and split into two files named as no input was, or (`byInputFile`)
+ * one file per input file, named as Bedrock names them, each with its own records' lines.
+ */
+async function writeOutputs(ctx: TaskContext, plan: Plan, byInputFile = false): Promise<JobResult[]> {
   const results: JobResult[] = [];
   let n = 0;
   for (const job of plan.jobs) {
     const jobId = `job${String(job.job).padStart(9, '0')}`;
-    const lines: string[] = [];
+    const byPart: string[][] = job.files.map(() => []);
+    let lines: string[] = [];
+    let ordinal = 0;
     for await (const line of ctx.store.lines(keys.jobIndex(RUN, 1, job.job))) {
       const entry = JSON.parse(line) as IndexEntry;
+      if (byInputFile) lines = byPart[partOfLine(job.files, ordinal++)] as string[];
       n++;
       if (n % 41 === 0) continue; // no output line: MISSING_OUTPUT
       const modelInput = `{"anthropic_version":"bedrock-2023-05-31","n":${n}}`;
@@ -168,21 +176,43 @@ async function writeOutputs(ctx: TaskContext, plan: Plan): Promise<JobResult[]> 
       if (n % 53 === 0)
         lines.push(`{"recordId":"${recordId('nobody', n)}","modelInput":{},"modelOutput":{}}`, '', '[1,2]');
     }
-    // A fixed shuffle: output order is not input order.
-    for (let i = lines.length - 1; i > 0; i--) {
-      const j = (i * 7919) % (i + 1);
-      [lines[i], lines[j]] = [lines[j] as string, lines[i] as string];
-    }
-    const half = Math.ceil(lines.length / 2);
-    for (const [part, slice] of [lines.slice(0, half), lines.slice(half)].entries()) {
-      await ctx.store.put(
-        `${keys.outputPrefix(RUN, 1)}${jobId}/part-${part}.jsonl.out`,
-        `${slice.join('\n')}\n`,
-      );
+    if (byInputFile) {
+      for (const [part, partLines] of byPart.entries()) {
+        shuffle(partLines);
+        const name = keys.jobInputFile(RUN, 1, job.job, part).split('/').at(-1);
+        await ctx.store.put(`${keys.outputPrefix(RUN, 1)}${jobId}/${name}.out`, `${partLines.join('\n')}\n`);
+      }
+    } else {
+      shuffle(lines);
+      const half = Math.ceil(lines.length / 2);
+      for (const [part, slice] of [lines.slice(0, half), lines.slice(half)].entries()) {
+        await ctx.store.put(
+          `${keys.outputPrefix(RUN, 1)}${jobId}/part-${part}.jsonl.out`,
+          `${slice.join('\n')}\n`,
+        );
+      }
     }
     results.push({ job: job.job, mode: 'batch', status: 'Completed', jobId });
   }
   return results;
+}
+
+/** A fixed shuffle: output order is not input order. */
+function shuffle(lines: string[]): void {
+  for (let i = lines.length - 1; i > 0; i--) {
+    const j = (i * 7919) % (i + 1);
+    [lines[i], lines[j]] = [lines[j] as string, lines[i] as string];
+  }
+}
+
+/** The input file of a job's `ordinal`-th index line, from the plan's records per file. */
+function partOfLine(files: readonly number[], ordinal: number): number {
+  let end = 0;
+  for (const [part, records] of files.entries()) {
+    end += records;
+    if (ordinal < end) return part;
+  }
+  return files.length - 1;
 }
 
 /** What Collect decided before it streamed: the whole run joined in memory, as the old code did. */
@@ -394,6 +424,56 @@ describe('Scale: 2,000 records through streaming Assemble and Collect', () => {
     );
     expect(single).toEqual(summary);
     expect(await snapshot(ctx.store)).toEqual(afterMany);
+  });
+
+  it('decides each output file as a partition of its own when Assemble kept documents whole, as the spill decides', async () => {
+    t = await makeEnv({
+      config: { quotas: { ...defaultConfig().quotas, maxRecordsPerFile: 150, maxRecordsPerJob: 600 } },
+    });
+    const ctx = t.env.ctx;
+    await stage(ctx);
+    const plan = await assemble({ runId: RUN }, ctx);
+    expect(plan.aligned).toBe(true);
+    expect(plan.jobs.flatMap((j) => j.files).length).toBeGreaterThanOrEqual(14);
+    const jobResults = await writeOutputs(ctx, plan, true);
+    const reference = await referenceDecisions(ctx, plan);
+    const before = new Map<string, string>();
+    for await (const o of ctx.store.list('')) before.set(o.key, await ctx.store.getText(o.key));
+    const restore = async () => {
+      for await (const o of ctx.store.list('')) await ctx.store.delete(o.key);
+      for (const [key, body] of before) await ctx.store.put(key, body);
+    };
+
+    const runs: { summary: CollectSummary; after: Map<string, string>; scratch: Set<string> }[] = [];
+    for (const scratch of [{ workers: 2 }, { workers: 0 }, { recordsPerPartition: 150, workers: 0 }]) {
+      await restore();
+      const watched = watching(ctx.store);
+      const summary = await collect(
+        { runId: RUN, attempt: 1, jobResults, scratch },
+        { ...ctx, store: watched.watched },
+      );
+      await release({ runId: RUN, attempt: 1 }, ctx);
+      runs.push({ summary, after: await snapshot(ctx.store), scratch: watched.written });
+    }
+    const [byFileInWorkers, byFileHere, spilled] = runs as [
+      (typeof runs)[0],
+      (typeof runs)[0],
+      (typeof runs)[0],
+    ];
+    // By file: no scratch segment at all. Forced to spill: segments, as before.
+    expect(byFileInWorkers.scratch.size).toBe(0);
+    expect(byFileHere.scratch.size).toBe(0);
+    expect(spilled.scratch.size).toBeGreaterThan(0);
+    expect(byFileInWorkers.summary).toMatchObject({
+      records: reference.records,
+      errorRecords: reference.errorRecords,
+      tokens: reference.tokens,
+    });
+    expect(byFileInWorkers.summary.results + byFileInWorkers.summary.redrive).toBe(reference.decisions.size);
+    for (const run of [byFileHere, spilled]) {
+      expect(run.summary).toEqual(byFileInWorkers.summary);
+      expect(run.after).toEqual(byFileInWorkers.after);
+    }
   });
 
   it('fails as the task’s own thread would when a worker meets a torn index line', async () => {

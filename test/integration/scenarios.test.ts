@@ -175,7 +175,7 @@ describe('Scenario: batch outcomes', () => {
       { code: 'schema.required', message: '/ missing required property "approver"', path: '/' },
     ]);
     const retryInput = await readFile(
-      join(t.workdir, 'bucket', `runs/${run.runId}/attempt-2/input/job-0/part-0.jsonl`),
+      join(t.workdir, 'bucket', `runs/${run.runId}/attempt-2/input/job-0/job-0-part-0.jsonl`),
       'utf8',
     );
     const text = JSON.parse(retryInput).modelInput.messages[0].content[0].text as string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUOTAS } from '../../../src/config.ts';
-import { JobPlanner } from '../../../src/core/batch/planner.ts';
+import { JobPlanner, type Placement } from '../../../src/core/batch/planner.ts';
 import { chunkPages, estimateTokens } from '../../../src/core/chunk.ts';
 import { checkLimits, sniffMediaType } from '../../../src/core/documents.ts';
 import { anthropic } from '../../../src/core/families/anthropic.ts';
@@ -125,6 +125,23 @@ describe('Function: JobPlanner', () => {
       '2.0',
     ]);
     expect(planner.jobs().map((j) => j.records)).toEqual([3, 3, 1]);
+  });
+
+  it('keeps each document in one file when it fits in one, and says when one did not', () => {
+    const planner = new JobPlanner({ ...DEFAULT_QUOTAS, maxRecordsPerFile: 4, maxRecordsPerJob: 8 });
+    const placeDocument = (records: number) =>
+      Array.from({ length: records }, (_, i) => planner.place(10, i === 0 ? records : undefined));
+    const at = (ps: Placement[]) => ps.map((p) => `${p.job}.${p.part}`).join(' ');
+    expect(at(placeDocument(3))).toBe('0.0 0.0 0.0');
+    // Two records do not fit in what the file has left: a new file, not a split.
+    expect(at(placeDocument(2))).toBe('0.1 0.1');
+    expect(at(placeDocument(2))).toBe('0.1 0.1');
+    // Nor in what the job has left (8 − 7).
+    expect(at(placeDocument(2))).toBe('1.0 1.0');
+    expect(planner.aligned).toBe(true);
+    // Too large for any file: split, and said so.
+    expect(at(placeDocument(5))).toBe('1.0 1.0 1.1 1.1 1.1');
+    expect(planner.aligned).toBe(false);
   });
 
   it('rolls a job at its byte quota', () => {
