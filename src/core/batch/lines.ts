@@ -15,6 +15,8 @@ export class BatchedLines {
   readonly #pieceChars: number;
   #parts: string[] = [];
   #chars = 0;
+  /** The sink's writes, one after the other: callers that do not await each other must not interleave them. */
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(sink: LineSink, pieceChars = 64 * 1024) {
     this.#sink = sink;
@@ -33,11 +35,14 @@ export class BatchedLines {
     const piece = this.#parts.join('');
     this.#parts = [];
     this.#chars = 0;
-    await this.#sink.write(piece);
+    const written = this.#writing.then(() => this.#sink.write(piece));
+    this.#writing = written.catch(() => {});
+    await written;
   }
 
   async close(): Promise<void> {
     await this.flush();
+    await this.#writing;
     await this.#sink.close();
   }
 }

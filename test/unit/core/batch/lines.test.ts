@@ -23,4 +23,28 @@ describe('Class: BatchedLines', () => {
     expect(writes.length).toBeGreaterThan(5);
     expect(writes.every((w) => w.length < 10 + 'line 19\n'.length)).toBe(true);
   });
+
+  it('never has two writes in flight, however many callers add without awaiting each other', async () => {
+    const writes: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const lines = new BatchedLines(
+      {
+        write: async (d) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          writes.push(d);
+          inFlight--;
+        },
+        close: async () => {},
+      },
+      10,
+    );
+    const expected = Array.from({ length: 40 }, (_, i) => `line ${i}\n`);
+    await Promise.all(expected.map((l) => lines.add(l)));
+    await lines.close();
+    expect(most).toBe(1);
+    expect(writes.join('')).toBe(expected.join(''));
+  });
 });
