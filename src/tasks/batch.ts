@@ -10,7 +10,7 @@ import {
 } from '../core/batch/decide.ts';
 import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/defer.ts';
 import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
-import { BatchedLines } from '../core/batch/lines.ts';
+import { BatchedLines, linePieces } from '../core/batch/lines.ts';
 import { PartitionSpill, partitionCount, partitionOf, spillBudget } from '../core/batch/partition.ts';
 import { assemblyQuotas, JobPlanner } from '../core/batch/planner.ts';
 import { RecordRouter } from '../core/batch/record-router.ts';
@@ -725,12 +725,21 @@ async function filePartitions(
         yield lineSlice(all, firstLine, lines);
       },
       async *output(p) {
-        for (const item of (parts[p] as (typeof parts)[number]).outputs)
-          yield item.startsWith(FILE_MARKER) ? encoder.encode(item) : await ctx.store.get(item);
+        for (const item of (parts[p] as (typeof parts)[number]).outputs) {
+          if (item.startsWith(FILE_MARKER)) yield encoder.encode(item);
+          else yield await ctx.store.get(item);
+        }
       },
     },
   };
 }
+
+/**
+ * Bytes of output a decider decodes and parses at once. A whole file's lines (a file is handed
+ * over whole), held while all of them were parsed, outlived the young generation's collections
+ * and were promoted by the thousand; pieces of this size die young.
+ */
+const OUTPUT_PIECE_BYTES = 256 * 1024;
 
 /** Lines [first, first + count) of newline-terminated UTF-8 lines, as a copy of their own. */
 function lineSlice(bytes: Uint8Array, first: number, count: number): Uint8Array {
@@ -802,7 +811,8 @@ async function decideHere(
     const decider = new PartitionDecider(settings, family, ctx.schemas);
     for await (const bytes of feed.index(p)) decider.addIndex(decoder.decode(bytes));
     for await (const bytes of feed.output(p)) {
-      decider.addOutput(decoder.decode(bytes), out);
+      for (const piece of linePieces(bytes, OUTPUT_PIECE_BYTES))
+        decider.addOutput(decoder.decode(piece), out);
       await apply(out);
       out.length = 0;
     }
@@ -971,7 +981,9 @@ function serveDecisions(port: MessagePort, data: CollectWorkerData): void {
     try {
       const writes: OutcomeWrite[] = [];
       if (request.op === 'index') decider.addIndex(decoder.decode(request.bytes));
-      else if (request.op === 'output') decider.addOutput(decoder.decode(request.bytes), writes);
+      else if (request.op === 'output')
+        for (const piece of linePieces(request.bytes, OUTPUT_PIECE_BYTES))
+          decider.addOutput(decoder.decode(piece), writes);
       else {
         decider.finish(writes);
         const { records, errorRecords, tokens } = decider;

@@ -46,3 +46,21 @@ export class BatchedLines {
     await this.#sink.close();
   }
 }
+
+/**
+ * Whole lines of UTF-8 `bytes`, about `size` bytes at a time (each piece ends with a newline but
+ * for the last; views, not copies).
+ */
+export function* linePieces(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  let start = 0;
+  while (start < bytes.length) {
+    let end = start + size;
+    if (end >= bytes.length) end = bytes.length;
+    else {
+      const nl = bytes.indexOf(10, end);
+      end = nl < 0 ? bytes.length : nl + 1;
+    }
+    yield bytes.subarray(start, end);
+    start = end;
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchedLines } from '../../../../src/core/batch/lines.ts';
+import { BatchedLines, linePieces } from '../../../../src/core/batch/lines.ts';
 
 describe('Class: BatchedLines', () => {
   it('writes lines in pieces of about the given size, everything once and in order, then closes', async () => {
@@ -46,5 +46,20 @@ describe('Class: BatchedLines', () => {
     await lines.close();
     expect(most).toBe(1);
     expect(writes.join('')).toBe(expected.join(''));
+  });
+});
+
+describe('Function: linePieces', () => {
+  const bytes = new TextEncoder().encode('aaaa\nbb\ncccccccc\nd\n€€\nlast');
+  const texts = (size: number) => [...linePieces(bytes, size)].map((p) => new TextDecoder().decode(p));
+
+  it('cuts after the first newline at or past each size, so every piece holds whole lines', () => {
+    expect(texts(3)).toEqual(['aaaa\n', 'bb\ncccccccc\n', 'd\n€€\n', 'last']);
+    expect(texts(1000)).toEqual(['aaaa\nbb\ncccccccc\nd\n€€\nlast']);
+    for (const size of [1, 2, 5, 7, 11]) expect(texts(size).join('')).toBe(new TextDecoder().decode(bytes));
+  });
+
+  it('gives nothing for no bytes', () => {
+    expect([...linePieces(new Uint8Array(), 4)]).toEqual([]);
   });
 });
