@@ -3,7 +3,8 @@
  *
  *   node bench/collect.ts                                   (part of `npm run bench`)
  *   node bench/collect.ts --sizes 10000,100000 --chunks-per-doc 1 --dir /dev/shm --keep
- *   node bench/collect.ts --node-flag=--max-semi-space-size=16     (flags for the measured process)
+ *   node bench/collect.ts --node-flag=--max-semi-space-size=16     (flags for the measured process;
+ *                                        default: the Collect Lambda's, --max-semi-space-size=8)
  *   node bench/collect.ts --discard-outcomes     (per-document outcome objects to a null store)
  *
  * For every size of the growth series (default 10k, 100k, 1M output lines) it stages that many
@@ -30,6 +31,7 @@ import type { IndexEntry } from '../src/core/outcomes.ts';
 import type { Logger, ObjectStore } from '../src/ports.ts';
 import {
   assemble,
+  COLLECT_NODE_OPTIONS,
   type CollectSummary,
   collect,
   type JobResult,
@@ -325,7 +327,9 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
     strict: false,
     options: { ...SCALE_OPTIONS, 'discard-outcomes': { type: 'boolean', default: false } },
   });
-  const nodeFlags = nodeFlagsOf(values['node-flag']);
+  // The Collect Lambda's own flag (infra/stack.ts), unless others are given.
+  const given = nodeFlagsOf(values['node-flag']);
+  const nodeFlags = given.length > 0 ? given : [...COLLECT_NODE_OPTIONS];
   const sizes = parseSizes(values.sizes as string | undefined, [10_000, 100_000, 1_000_000]);
   const chunksPerDoc = Number(values['chunks-per-doc']);
   const base = typeof values.dir === 'string' ? values.dir : tmpdir();

@@ -35,6 +35,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { STACK_OUTPUTS } from '../src/adapters/aws/stack-outputs.ts';
 import { HANDLER_ENTRIES, NEEDS_MUPDF } from '../src/handlers/index.ts';
 import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../src/handlers/observability.ts';
+import { COLLECT_NODE_OPTIONS } from '../src/tasks/batch.ts';
 import type { TaskName } from '../src/tasks/index.ts';
 import { type DocbatchSettings, functionEnvironment, modelResourceArns } from './config.ts';
 
@@ -100,6 +101,11 @@ const SIZING: Record<TaskName, { memoryMb: number; timeoutSeconds: number }> = {
   Collect: { memoryMb: 2048, timeoutSeconds: 900 },
   Release: { memoryMb: 512, timeoutSeconds: 900 },
   Report: { memoryMb: 512, timeoutSeconds: 120 },
+};
+
+/** Node options beyond the common ones, per task. */
+const NODE_OPTIONS: Partial<Record<TaskName, string>> = {
+  Collect: COLLECT_NODE_OPTIONS.join(' '),
 };
 
 /**
@@ -304,7 +310,10 @@ export class DocbatchStack extends Stack {
         memorySize: SIZING[task].memoryMb,
         timeout: Duration.seconds(SIZING[task].timeoutSeconds),
         tracing: lambda.Tracing.ACTIVE,
-        environment,
+        environment: {
+          ...environment,
+          NODE_OPTIONS: [environment.NODE_OPTIONS, NODE_OPTIONS[task]].filter(Boolean).join(' '),
+        },
         logGroup: new logs.LogGroup(this, `${task}Logs`, {
           retention: logs.RetentionDays.THREE_MONTHS,
           removalPolicy: RemovalPolicy.DESTROY,

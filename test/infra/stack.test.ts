@@ -302,6 +302,18 @@ describe('GIVEN the default settings', () => {
       expect(memory('Report')).toBeLessThan(memory('Collect'));
     });
 
+    it('THEN Collect alone runs with small young-generation semi-spaces, every function with source maps', () => {
+      const nodeOptions = (t: TaskName) =>
+        (
+          resource(s.template, logicalId(s.stack, s.stack.functions[t]))['Properties'] as {
+            Environment: { Variables: Record<string, string> };
+          }
+        ).Environment.Variables['NODE_OPTIONS'];
+      expect(nodeOptions('Collect')).toBe('--enable-source-maps --max-semi-space-size=8');
+      for (const t of Object.keys(s.stack.functions) as TaskName[])
+        if (t !== 'Collect') expect(nodeOptions(t)).toBe('--enable-source-maps');
+    });
+
     it('THEN every function gets the bucket and a configuration the handler resolves to the stack’s settings', () => {
       for (const fn of Object.values(s.stack.functions)) {
         const env = (
