@@ -232,6 +232,8 @@ async function settle(dir: string): Promise<void> {
 
 interface CollectFigures {
   seconds: number;
+  /** CPU time of Collect's process, all threads: over `seconds`, the cores it kept busy. */
+  cpuSeconds: number;
   release: { seconds: number; released: number };
   passes: Record<string, number>;
   passRss: Record<string, number>;
@@ -297,8 +299,12 @@ async function measure(
   const ctx = { ...base, log, ...(discardOutcomes ? { store: nullOutcomes(base.store) } : {}) };
   const jobResults = JSON.parse(readFileSync(jobResultsFile, 'utf8')) as JobResult[];
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const s = await collect({ runId: BENCH_RUN, attempt: 1, jobResults }, ctx);
   const seconds = (performance.now() - started) / 1000;
+  // Every thread of the process (the worker threads decide), user and system time.
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const peak = memory.stop();
   // Release, the next state, on its own clock: the records, staged texts and claims Collect leaves.
   const releaseStarted = performance.now();
@@ -306,6 +312,7 @@ async function measure(
   const release_ = { seconds: (performance.now() - releaseStarted) / 1000, released: r.released };
   return {
     seconds,
+    cpuSeconds,
     release: release_,
     passes,
     passRss,
@@ -367,7 +374,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         .map(([k, v]) => `${k} ${fmt(v)} s, RSS ${fmt(f.passRss[k] ?? 0, 0)} MB`)
         .join(', ');
       console.log(
-        `  ${fmt(g.lines, 0).padStart(9)} lines (${fmt(g.outputBytes / MB, 0)} MB)  ${fmt(f.seconds).padStart(7)} s  ${fmt(g.lines / f.seconds, 0).padStart(8)} lines/s  peak RSS ${fmt(f.maxRssMb, 0)} MB (sampled ${fmt(f.sampledMb, 0)})  [${passes}]  results ${fmt(f.summary.results, 0)}, re-staged ${fmt(f.summary.redrive, 0)}; then Release ${fmt(f.release.seconds)} s for ${fmt(f.release.released, 0)} documents${correct ? '' : `  WRONG: expected ${JSON.stringify(g.expected)}`}  [generation ${fmt(generation)} s, not counted]`,
+        `  ${fmt(g.lines, 0).padStart(9)} lines (${fmt(g.outputBytes / MB, 0)} MB)  ${fmt(f.seconds).padStart(7)} s  ${fmt(g.lines / f.seconds, 0).padStart(8)} lines/s  CPU ${fmt(f.cpuSeconds)} s (${fmt(f.cpuSeconds / f.seconds)} cores)  peak RSS ${fmt(f.maxRssMb, 0)} MB (sampled ${fmt(f.sampledMb, 0)})  [${passes}]  results ${fmt(f.summary.results, 0)}, re-staged ${fmt(f.summary.redrive, 0)}; then Release ${fmt(f.release.seconds)} s for ${fmt(f.release.released, 0)} documents${correct ? '' : `  WRONG: expected ${JSON.stringify(g.expected)}`}  [generation ${fmt(generation)} s, not counted]`,
       );
     } finally {
       if (values.keep) console.log(`  kept ${dir}`);
