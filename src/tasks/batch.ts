@@ -519,12 +519,12 @@ export async function collect(
     jobIds,
     jobMessages,
   };
-  const threads = scratch.workers ?? collectWorkers(expected, split.byFile);
+  const threads = scratch.workers ?? collectWorkers(expected);
   let tally: Tally;
   try {
     tally =
       threads > 0
-        ? await decideInWorkers(threads, partitions, feed, settings, ctx, apply)
+        ? await decideInWorkers(threads, partitions, feed, settings, family, ctx, apply)
         : await decideHere(partitions, feed, settings, family, ctx, apply);
     await outcomes.drain();
     await decided.close();
@@ -782,15 +782,14 @@ const WORKER_MIN_RECORDS = 20_000;
 
 /**
  * Worker threads for Collect's decisions, on a machine with more than one core (a Lambda function
- * of 2,048 MB has two). After a spill, one for each core but the one left to the task's own
- * thread, which reads the segments and writes the outcomes meanwhile; at most two, the writes set
- * the pace beyond. With partitions by file, that thread has little left to do but the writes: one
- * worker per core, at most two.
+ * of 2,048 MB has two): one for each core but the one the task's own thread keeps, where it reads
+ * the files, writes every outcome and, between those, decides partitions too; at most two, the
+ * writes set the pace beyond. A worker on every core (as before) left three threads to two cores,
+ * and each worker's heap was 60-90 MB of the peak.
  */
-function collectWorkers(records: number, byFile: boolean): number {
+function collectWorkers(records: number): number {
   if (records < WORKER_MIN_RECORDS) return 0;
-  const cores = availableParallelism();
-  return Math.min(2, byFile ? cores : cores - 1);
+  return Math.min(2, availableParallelism() - 1);
 }
 
 /** Reads each key with at most SEGMENT_PREFETCH reads ahead of the one being worked on. */
@@ -808,24 +807,43 @@ async function decideHere(
   apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
 ): Promise<Tally> {
   const tally: Tally = { records: 0, errorRecords: 0, tokens: { input: 0, output: 0 } };
+  for (let p = 0; p < partitions; p++)
+    await decidePartitionHere(p, feed, settings, family, ctx, apply, tally);
+  return tally;
+}
+
+/** One partition decided in the task's own thread; `yieldEvery` pieces, other work gets its turn. */
+async function decidePartitionHere(
+  p: number,
+  feed: PartitionFeed,
+  settings: DeciderSettings,
+  family: ModelFamily,
+  ctx: TaskContext,
+  apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
+  tally: Tally,
+  yieldEvery = 0,
+): Promise<void> {
   const out: OutcomeWrite[] = [];
   const decoder = new TextDecoder();
-  for (let p = 0; p < partitions; p++) {
-    const decider = new PartitionDecider(settings, family, ctx.schemas);
-    for await (const bytes of feed.index(p))
-      for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) decider.addIndex(decoder.decode(piece));
-    for await (const bytes of feed.output(p)) {
-      for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES))
-        decider.addOutput(decoder.decode(piece), out);
-      await apply(out);
-      out.length = 0;
+  const decider = new PartitionDecider(settings, family, ctx.schemas);
+  let pieces = 0;
+  for await (const bytes of feed.index(p))
+    for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) decider.addIndex(decoder.decode(piece));
+  for await (const bytes of feed.output(p)) {
+    for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) {
+      decider.addOutput(decoder.decode(piece), out);
+      if (yieldEvery > 0 && ++pieces % yieldEvery === 0) {
+        await apply(out);
+        out.length = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
-    decider.finish(out);
     await apply(out);
     out.length = 0;
-    addTally(tally, decider);
   }
-  return tally;
+  decider.finish(out);
+  await apply(out);
+  addTally(tally, decider);
 }
 
 function addTally(tally: Tally, add: Tally): void {
@@ -874,20 +892,33 @@ const WORKER_OLD_GENERATION_MB = 256;
  * grows the young generation to 128 MB; 8 MB semi-spaces keep it small for a few % more CPU.
  */
 export const COLLECT_NODE_OPTIONS = ['--max-semi-space-size=8'] as const;
-/** Segments handed to a worker before its answer to the first of them is awaited. */
-const WORKER_SEGMENTS_AHEAD = 2;
+/**
+ * Requests (segments, ends of partitions) handed to a worker before its answer to the first of
+ * them is awaited: a partition by file is four (index, file marker, output file, finish), so the
+ * worker has its next partition while it decides one.
+ */
+const WORKER_REQUESTS_AHEAD = 5;
 
 /**
- * Pass 3 in worker threads: each worker decides one partition at a time (parsing, joining,
- * validating and serializing its outcomes) from segment bytes this thread reads and hands over,
- * and this thread writes the outcomes it answers with: the parsing and the store's calls run on
- * two cores at once. The workers run this very module (see the end of the file).
+ * Pieces of a segment the task's own thread decides before it lets the workers' answers in (and
+ * hands them their next segment): 256 KB, a few milliseconds.
+ */
+const HERE_PIECES_PER_TURN = 8;
+
+/**
+ * Pass 3 in worker threads and in this one: each worker decides one partition at a time (parsing,
+ * joining, validating and serializing its outcomes) from segment bytes this thread reads and
+ * hands over, and this thread writes the outcomes they answer with. In between, this thread takes
+ * partitions of its own, a few pieces at a time, so that one worker and this thread keep two cores
+ * busy. Partitions go to whichever is free first. The workers run this very module (see the end of
+ * the file).
  */
 async function decideInWorkers(
   threads: number,
   partitions: number,
   feed: PartitionFeed,
   settings: DeciderSettings,
+  family: ModelFamily,
   ctx: TaskContext,
   apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
 ): Promise<Tally> {
@@ -912,7 +943,9 @@ async function decideInWorkers(
       ),
   );
   let next = 0;
-  const decidePartition = async (worker: WorkerChannel, p: number): Promise<void> => {
+  // A worker's requests stay queued across its partitions' ends, so that it starts the next one
+  // while this thread, busy deciding or writing, has yet to read its answer to the last.
+  const serve = async (worker: WorkerChannel): Promise<void> => {
     const answers: Promise<WorkerReply>[] = [];
     const handle = async (reply: WorkerReply) => {
       if (reply.writes) await apply(reply.writes);
@@ -920,20 +953,27 @@ async function decideInWorkers(
     };
     const send = async (request: WorkerWork) => {
       answers.push(worker.request(request));
-      if (answers.length > WORKER_SEGMENTS_AHEAD)
+      if (answers.length > WORKER_REQUESTS_AHEAD)
         await handle(await (answers.shift() as Promise<WorkerReply>));
     };
-    for await (const bytes of feed.index(p)) await send({ op: 'index', bytes });
-    for await (const bytes of feed.output(p)) await send({ op: 'output', bytes });
-    await send({ op: 'finish' });
+    while (next < partitions) {
+      const p = next++;
+      for await (const bytes of feed.index(p)) await send({ op: 'index', bytes });
+      for await (const bytes of feed.output(p)) await send({ op: 'output', bytes });
+      await send({ op: 'finish' });
+    }
     while (answers.length > 0) await handle(await (answers.shift() as Promise<WorkerReply>));
   };
   try {
-    await Promise.all(
-      workers.map(async (worker) => {
-        while (next < partitions) await decidePartition(worker, next++);
-      }),
-    );
+    await Promise.all([
+      ...workers.map(serve),
+      (async () => {
+        // Started after the workers' first requests, so they have work before this thread does.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        while (next < partitions)
+          await decidePartitionHere(next++, feed, settings, family, ctx, apply, tally, HERE_PIECES_PER_TURN);
+      })(),
+    ]);
   } finally {
     await Promise.all(workers.map((w) => w.close()));
   }
