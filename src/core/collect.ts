@@ -150,8 +150,16 @@ export function coerceNumber(value: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-function typesOf(schema: JsonSchema): string[] {
-  return Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+/** `typesOf` per schema node: normalizing asks it for every field of every line. */
+const typesCache = new WeakMap<JsonSchema, readonly string[]>();
+
+function typesOf(schema: JsonSchema): readonly string[] {
+  let types = typesCache.get(schema);
+  if (!types) {
+    types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+    typesCache.set(schema, types);
+  }
+  return types;
 }
 
 /**

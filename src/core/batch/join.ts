@@ -72,25 +72,25 @@ export class DocumentJoin {
       doc.extra.add(entry.chunk);
       return undefined;
     }
+    // An output let go is set to undefined, not deleted or copied away: either would cost an
+    // object per line (a copy, or a slower dictionary-mode one), and `decideDocument` reads
+    // undefined as no output.
     if (!inRange(entry.chunk, count)) {
-      const { output: _unused, ...rest } = outcome;
-      doc.chunks.set(entry.chunk, rest);
+      outcome.output = undefined;
+      doc.chunks.set(entry.chunk, outcome);
       return undefined;
     }
     // `decideDocument` keeps `outcome.output ?? lastOutput`: a null output holds nothing either.
     if (outcome.output !== undefined && outcome.output !== null) {
       if (entry.chunk > doc.outputChunk) {
         const previous = doc.chunks.get(doc.outputChunk);
-        if (previous) delete previous.output;
+        if (previous) previous.output = undefined;
         doc.outputChunk = entry.chunk;
-        doc.chunks.set(entry.chunk, outcome);
       } else {
-        const { output: _unused, ...rest } = outcome;
-        doc.chunks.set(entry.chunk, rest);
+        outcome.output = undefined;
       }
-    } else {
-      doc.chunks.set(entry.chunk, outcome);
     }
+    doc.chunks.set(entry.chunk, outcome);
     doc.present++;
     if (doc.present < count) return undefined;
     return this.#finish(entry.docId, doc);
