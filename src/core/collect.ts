@@ -258,7 +258,11 @@ export function mergeChunks(parts: readonly ChunkRecord[]): {
   // the array only ever grows by the items added here.
   const seenByKey = new Map<string, Set<string>>();
   for (const { chunk, record: part } of sorted) {
-    for (const [key, value] of Object.entries(part)) {
+    // for…in over own keys, not Object.entries: no array of pairs per chunk (records come from
+    // JSON.parse and normalizeRecord: plain objects, nothing inherited to skip but in principle).
+    for (const key in part) {
+      if (!Object.hasOwn(part, key)) continue;
+      const value = part[key];
       if (value === undefined || value === null) continue;
       const existing = record[key];
       if (existing === undefined) {

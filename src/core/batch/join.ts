@@ -33,13 +33,19 @@ function inRange(chunk: number, count: number): boolean {
  * wins, and of the model outputs only the one `decideDocument` would keep as `lastOutput` is held.
  */
 export class DocumentJoin {
-  readonly #entries = new Map<string, IndexEntry>();
+  /** Each recordId's entry with its document's state, so a line costs one lookup, not three. */
+  readonly #entries = new Map<string, { entry: IndexEntry; doc: DocState }>();
   readonly #docs = new Map<string, DocState>();
+  /** What `accept` last answered, for the `add` that follows it. */
+  #accepted: { entry: IndexEntry; doc: DocState } | undefined;
 
   addEntry(entry: IndexEntry): void {
-    this.#entries.set(entry.recordId, entry);
-    if (!this.#docs.has(entry.docId))
-      this.#docs.set(entry.docId, { entry, chunks: new Map(), present: 0, outputChunk: -1, done: false });
+    let doc = this.#docs.get(entry.docId);
+    if (!doc) {
+      doc = { entry, chunks: new Map(), present: 0, outputChunk: -1, done: false };
+      this.#docs.set(entry.docId, doc);
+    }
+    this.#entries.set(entry.recordId, { entry, doc });
   }
 
   /**
@@ -47,10 +53,10 @@ export class DocumentJoin {
    * belongs to no record of the partition or its chunk already has an outcome.
    */
   accept(recordId: unknown): IndexEntry | undefined {
-    const entry = typeof recordId === 'string' ? this.#entries.get(recordId) : undefined;
-    if (!entry) return undefined;
-    const doc = this.#docs.get(entry.docId);
-    if (!doc) return undefined;
+    const slot = typeof recordId === 'string' ? this.#entries.get(recordId) : undefined;
+    if (!slot) return undefined;
+    const { entry, doc } = slot;
+    this.#accepted = slot;
     if (doc.done) {
       if (inRange(entry.chunk, doc.entry.chunks) || doc.extra?.has(entry.chunk)) return undefined;
       return entry;
@@ -63,7 +69,7 @@ export class DocumentJoin {
    * forgotten but for what `accept` needs to refuse later lines of its chunks).
    */
   add(entry: IndexEntry, outcome: ChunkOutcome): JoinedDocument | undefined {
-    const doc = this.#docs.get(entry.docId);
+    const doc = this.#accepted?.entry === entry ? this.#accepted.doc : this.#docs.get(entry.docId);
     if (!doc) return undefined;
     const count = doc.entry.chunks;
     if (doc.done) {
