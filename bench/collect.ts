@@ -268,6 +268,7 @@ function nullOutcomes(store: ObjectStore): ObjectStore {
     put: (key, body, options) => (outcome(key) ? Promise.resolve() : store.put(key, body, options)),
     delete: (key) => (outcome(key) ? Promise.resolve() : store.delete(key)),
     deleteMany: (keys) => store.deleteMany(keys.filter((k) => !outcome(k))),
+    chunks: (key) => store.chunks(key),
   };
 }
 

@@ -29,6 +29,8 @@ export interface ObjectStore {
   getText(key: string): Promise<string>;
   /** Streams the object's lines; never holds the whole object in memory. */
   lines(key: string): AsyncIterable<string>;
+  /** Streams the object's bytes as they arrive, in pieces of no particular size. */
+  chunks(key: string): AsyncIterable<Uint8Array>;
   /** Resolves `undefined` when the object does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<void>;

@@ -10,7 +10,7 @@ import {
 } from '../core/batch/decide.ts';
 import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/defer.ts';
 import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
-import { BatchedLines, linePieces } from '../core/batch/lines.ts';
+import { BatchedLines, linePieces, lineRuns } from '../core/batch/lines.ts';
 import { PartitionSpill, partitionCount, partitionOf, spillBudget } from '../core/batch/partition.ts';
 import { assemblyQuotas, JobPlanner } from '../core/batch/planner.ts';
 import { RecordRouter } from '../core/batch/record-router.ts';
@@ -673,6 +673,12 @@ async function spillPartitions(
 
 /** An output file Collect reads whole as (part of) a partition; larger ones go through the spill. */
 const FILE_PARTITION_MAX_BYTES = 128 * 1024 * 1024;
+/**
+ * Bytes of an output file read and handed on at once. Whole files (tens of MB each when the model
+ * input echo holds the document's text) were held by the reader, queued for a worker and decided
+ * at the same time: several files' worth of memory, and large buffers that glibc's allocator keeps.
+ */
+const OUTPUT_RUN_BYTES = 1024 * 1024;
 
 /**
  * When Assemble kept every document inside one input file (`plan.aligned`), each input file's
@@ -727,7 +733,7 @@ async function filePartitions(
       async *output(p) {
         for (const item of (parts[p] as (typeof parts)[number]).outputs) {
           if (item.startsWith(FILE_MARKER)) yield encoder.encode(item);
-          else yield await ctx.store.get(item);
+          else yield* lineRuns(ctx.store.chunks(item), OUTPUT_RUN_BYTES);
         }
       },
     },
@@ -893,11 +899,11 @@ const WORKER_OLD_GENERATION_MB = 256;
  */
 export const COLLECT_NODE_OPTIONS = ['--max-semi-space-size=8'] as const;
 /**
- * Requests (segments, ends of partitions) handed to a worker before its answer to the first of
- * them is awaited: a partition by file is four (index, file marker, output file, finish), so the
- * worker has its next partition while it decides one.
+ * Requests (segments of at most about a MB, ends of partitions) handed to a worker before its
+ * answer to the first of them is awaited: enough that it has the start of its next partition while
+ * it decides the end of one.
  */
-const WORKER_REQUESTS_AHEAD = 5;
+const WORKER_REQUESTS_AHEAD = 8;
 
 /**
  * Pieces of a segment the task's own thread decides before it lets the workers' answers in (and

@@ -164,6 +164,7 @@ describe('Function: collect, documents under several keys', () => {
       list: (prefix) => base.store.list(prefix),
       delete: (key) => base.store.delete(key),
       deleteMany: (keys) => base.store.deleteMany(keys),
+      chunks: (key) => base.store.chunks(key),
       async put(key, body, options) {
         await base.store.put(key, body, options);
         if (key === keys.result('receipt', docId) && options?.ifNoneMatch) {

@@ -61,6 +61,7 @@ function watching(store: ObjectStore) {
       if (scratch(key) && written.has(key)) deleted.add(key);
     },
     deleteMany: (keys) => store.deleteMany(keys),
+    chunks: (key) => store.chunks(key),
   };
   return { watched, written, deleted };
 }

@@ -91,17 +91,29 @@ export class S3Store implements ObjectStore {
     return Buffer.from(await this.get(key)).toString('utf8');
   }
 
-  async *lines(key: string): AsyncIterable<string> {
+  /** The body as a stream, read as it arrives: a multi-gigabyte JSONL object never sits in memory whole. */
+  async #bodyStream(key: string): Promise<Readable> {
     const body = await this.#getBody(key);
-    // The body is read as it arrives: a multi-gigabyte JSONL input never sits in memory whole.
-    const input =
-      body instanceof Readable
-        ? body
-        : Readable.from(
-            body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
-              ? (body as AsyncIterable<Uint8Array>)
-              : [await bodyBytes(body)],
-          );
+    return body instanceof Readable
+      ? body
+      : Readable.from(
+          body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+            ? (body as AsyncIterable<Uint8Array>)
+            : [await bodyBytes(body)],
+        );
+  }
+
+  async *chunks(key: string): AsyncIterable<Uint8Array> {
+    const input = await this.#bodyStream(key);
+    try {
+      for await (const chunk of input as AsyncIterable<Uint8Array>) yield chunk;
+    } finally {
+      input.destroy();
+    }
+  }
+
+  async *lines(key: string): AsyncIterable<string> {
+    const input = await this.#bodyStream(key);
     const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     try {
       for await (const line of rl) {

@@ -175,6 +175,12 @@ export class FsStore implements ObjectStore {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   }
 
+  async *chunks(key: string): AsyncIterable<Uint8Array> {
+    const path = this.path(key);
+    if (!(await this.head(key))) throw new NotFoundError(key);
+    yield* createReadStream(path, { highWaterMark: LINES_CHUNK_BYTES }) as AsyncIterable<Buffer>;
+  }
+
   async *lines(key: string): AsyncIterable<string> {
     const path = this.path(key);
     if (!(await this.head(key))) throw new NotFoundError(key);

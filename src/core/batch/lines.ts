@@ -64,3 +64,39 @@ export function* linePieces(bytes: Uint8Array, size: number): Generator<Uint8Arr
     start = end;
   }
 }
+
+/**
+ * Regroups a byte stream's chunks into runs of whole lines of at least `minBytes` (the last run
+ * may be shorter, and ends where the stream does). Each run is a copy in a buffer of its own, so it
+ * can be handed to a worker thread without another; a line longer than `minBytes` is one run.
+ */
+export async function* lineRuns(
+  chunks: AsyncIterable<Uint8Array>,
+  minBytes: number,
+): AsyncGenerator<Uint8Array> {
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
+  for await (const chunk of chunks) {
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (heldBytes < minBytes) continue;
+    const cut = chunk.lastIndexOf(10);
+    if (cut < 0 || heldBytes - (chunk.length - cut - 1) < minBytes) continue;
+    const rest = chunk.subarray(cut + 1);
+    held[held.length - 1] = chunk.subarray(0, cut + 1);
+    yield joined(held, heldBytes - rest.length);
+    held = rest.length > 0 ? [rest] : [];
+    heldBytes = rest.length;
+  }
+  if (heldBytes > 0) yield joined(held, heldBytes);
+}
+
+function joined(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

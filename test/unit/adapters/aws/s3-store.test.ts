@@ -110,6 +110,26 @@ describe('Function: S3Store.lines', () => {
   });
 });
 
+describe('Function: S3Store.chunks', () => {
+  it('streams the body’s bytes as they arrive, every byte once and in order', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body('{"n":1}\n{"n"', ':2}\n', 'é') });
+    const got: Uint8Array[] = [];
+    for await (const chunk of store.chunks('runs/r/output/j/part-0.jsonl.out')) got.push(chunk);
+    expect(got.length).toBe(3);
+    expect(Buffer.concat(got).toString('utf8')).toBe('{"n":1}\n{"n":2}\né');
+  });
+
+  it('throws NotFoundError when the object is missing', async () => {
+    s3.on(GetObjectCommand).rejects(serviceError('NoSuchKey', 404));
+    const read = async () => {
+      for await (const _ of store.chunks('runs/r/output/none.jsonl.out')) {
+        // nothing
+      }
+    };
+    await expect(read()).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
 describe('Function: S3Store.head', () => {
   it('returns key and size', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 42 });

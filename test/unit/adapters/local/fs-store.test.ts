@@ -133,6 +133,18 @@ describe.each([
     }).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('streams an object’s bytes in order, across its read size, and refuses a missing key', async () => {
+    const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
+    await store.put('runs/r/output/j/part-0.jsonl.out', bytes);
+    const got: Uint8Array[] = [];
+    for await (const chunk of store.chunks('runs/r/output/j/part-0.jsonl.out')) got.push(chunk);
+    expect(got.length).toBeGreaterThan(1);
+    expect(Buffer.concat(got).equals(Buffer.from(bytes))).toBe(true);
+    await expect(async () => {
+      for await (const _ of store.chunks('missing')) break;
+    }).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('reads and writes objects above the synchronous size the same way, conditional writes included', async () => {
     const big = 'x'.repeat((1 << 20) + 10);
     await store.put('big/one', big);

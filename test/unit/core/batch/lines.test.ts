@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchedLines, linePieces } from '../../../../src/core/batch/lines.ts';
+import { BatchedLines, linePieces, lineRuns } from '../../../../src/core/batch/lines.ts';
 
 describe('Class: BatchedLines', () => {
   it('writes lines in pieces of about the given size, everything once and in order, then closes', async () => {
@@ -61,5 +62,57 @@ describe('Function: linePieces', () => {
 
   it('gives nothing for no bytes', () => {
     expect([...linePieces(new Uint8Array(), 4)]).toEqual([]);
+  });
+});
+
+describe('Function: lineRuns', () => {
+  const text = fc
+    .array(
+      fc.string({ unit: 'grapheme', maxLength: 40 }).map((l) => l.replace(/\n/g, ' ')),
+      { maxLength: 60 },
+    )
+    .map((lines) => lines.map((l) => `${l}\n`).join(''));
+
+  async function* chunked(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+    let start = 0;
+    for (const cut of [...cuts.map((c) => c % (bytes.length + 1))].sort((a, b) => a - b)) {
+      yield bytes.subarray(start, Math.max(start, cut));
+      start = Math.max(start, cut);
+    }
+    yield bytes.subarray(start);
+  }
+
+  it('gives back the stream whole, in runs of whole lines of at least the size, each in its own buffer', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        text,
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 200 }),
+        async (t, unterminated, cuts, minBytes) => {
+          const bytes = new TextEncoder().encode(unterminated ? `${t}tail` : t);
+          const runs: Uint8Array[] = [];
+          for await (const run of lineRuns(chunked(bytes, cuts), minBytes)) runs.push(run);
+          expect(Buffer.concat(runs).equals(Buffer.from(bytes))).toBe(true);
+          for (const [i, run] of runs.entries()) {
+            expect(run.byteOffset === 0 && run.byteLength === run.buffer.byteLength).toBe(true);
+            expect(run.length).toBeGreaterThan(0);
+            if (i === runs.length - 1) continue;
+            expect(run.at(-1)).toBe(10);
+            expect(run.length).toBeGreaterThanOrEqual(minBytes);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a line longer than the size whole, however the stream cuts it', async () => {
+    const line = `${'x'.repeat(50)}\n`;
+    const bytes = new TextEncoder().encode(line + line);
+    const runs: string[] = [];
+    for await (const run of lineRuns(chunked(bytes, [7, 30, 51, 60]), 10))
+      runs.push(Buffer.from(run).toString());
+    expect(runs).toEqual([line, line]);
   });
 });
