@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
-import { BoundedRunner, mapOrdered } from '../core/batch/concurrency.ts';
+import { BoundedRunner, mapOrdered, readingAhead } from '../core/batch/concurrency.ts';
 import {
   type DeciderSettings,
   FILE_MARKER,
@@ -733,7 +733,7 @@ async function filePartitions(
       async *output(p) {
         for (const item of (parts[p] as (typeof parts)[number]).outputs) {
           if (item.startsWith(FILE_MARKER)) yield encoder.encode(item);
-          else yield* lineRuns(ctx.store.chunks(item), OUTPUT_RUN_BYTES);
+          else yield* readingAhead(lineRuns(ctx.store.chunks(item), OUTPUT_RUN_BYTES), 1);
         }
       },
     },
@@ -906,10 +906,11 @@ export const COLLECT_NODE_OPTIONS = ['--max-semi-space-size=8'] as const;
 const WORKER_REQUESTS_AHEAD = 8;
 
 /**
- * Pieces of a segment the task's own thread decides before it lets the workers' answers in (and
- * hands them their next segment): 256 KB, a few milliseconds.
+ * Pieces of a segment the task's own thread decides before it lets other work in: the workers'
+ * answers, and the reads that feed the workers (each read's completion waits for such a turn).
+ * 64 KB, a millisecond or two: with 256 KB turns the worker was left waiting for its reads.
  */
-const HERE_PIECES_PER_TURN = 8;
+const HERE_PIECES_PER_TURN = 2;
 
 /**
  * Pass 3 in worker threads and in this one: each worker decides one partition at a time (parsing,

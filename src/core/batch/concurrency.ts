@@ -60,3 +60,29 @@ export class BoundedRunner {
     if (this.#failure) throw this.#failure.error;
   }
 }
+
+/**
+ * Yields `source`'s items in order while reading up to `ahead` items beyond the one being worked
+ * on, so the reads (a file's next piece, an S3 body's next bytes) overlap the work instead of
+ * leaving the thread idle while they complete.
+ */
+export async function* readingAhead<T>(source: AsyncIterable<T>, ahead: number): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  // Requests to an async generator queue up and are answered in order; past its end, each is done.
+  const queue: Promise<IteratorResult<T>>[] = [];
+  try {
+    for (;;) {
+      while (queue.length <= ahead) {
+        const next = it.next();
+        // Awaited in order below; until then a rejection must not count as unhandled.
+        next.catch(() => {});
+        queue.push(next);
+      }
+      const r = await (queue.shift() as Promise<IteratorResult<T>>);
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}

@@ -134,7 +134,7 @@ describe.each([
   });
 
   it('streams an object’s bytes in order, across its read size, and refuses a missing key', async () => {
-    const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
+    const bytes = new Uint8Array(600_000).map((_, i) => i % 251);
     await store.put('runs/r/output/j/part-0.jsonl.out', bytes);
     const got: Uint8Array[] = [];
     for await (const chunk of store.chunks('runs/r/output/j/part-0.jsonl.out')) got.push(chunk);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedRunner, mapOrdered } from '../../../../src/core/batch/concurrency.ts';
+import { BoundedRunner, mapOrdered, readingAhead } from '../../../../src/core/batch/concurrency.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,5 +75,61 @@ describe('Class: BoundedRunner', () => {
     });
     await expect(runner.run(async () => {})).rejects.toThrow('first');
     await expect(runner.drain()).rejects.toThrow('first');
+  });
+});
+
+describe('Function: readingAhead', () => {
+  /** A source that counts how far it has been read and whether it was closed. */
+  function counted(n: number, failAt = -1) {
+    const state = { produced: 0, closed: false };
+    async function* source(): AsyncGenerator<number> {
+      try {
+        for (let i = 0; i < n; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (i === failAt) throw new Error(`item ${i} unreadable`);
+          state.produced++;
+          yield i;
+        }
+      } finally {
+        state.closed = true;
+      }
+    }
+    return { state, source: source() };
+  }
+
+  it('yields every item in order, reading at most `ahead` items beyond the one being worked on', async () => {
+    const { state, source } = counted(20);
+    const got: number[] = [];
+    for await (const item of readingAhead(source, 2)) {
+      // Give the reads ahead every chance to run further than they may.
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(state.produced - (item + 1)).toBeLessThanOrEqual(2);
+      got.push(item);
+    }
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('has the next item read while one is worked on', async () => {
+    const { state, source } = counted(5);
+    for await (const item of readingAhead(source, 1)) {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      if (item < 4) expect(state.produced).toBe(item + 2);
+    }
+  });
+
+  it('rethrows a read failure in its place, after the items before it', async () => {
+    const { source } = counted(10, 3);
+    const got: number[] = [];
+    await expect(async () => {
+      for await (const item of readingAhead(source, 2)) got.push(item);
+    }).rejects.toThrow('item 3 unreadable');
+    expect(got).toEqual([0, 1, 2]);
+  });
+
+  it('closes the source when the consumer stops early', async () => {
+    const { state, source } = counted(100);
+    for await (const item of readingAhead(source, 3)) if (item === 4) break;
+    expect(state.closed).toBe(true);
+    expect(state.produced).toBeLessThanOrEqual(9);
   });
 });
