@@ -4,7 +4,7 @@
  *   node bench/collect.ts                                   (part of `npm run bench`)
  *   node bench/collect.ts --sizes 10000,100000 --chunks-per-doc 1 --dir /dev/shm --keep
  *   node bench/collect.ts --node-flag=--max-semi-space-size=16     (flags for the measured process;
- *                                        default: the Collect Lambda's, --max-semi-space-size=8)
+ *                                        default: the Collect Lambda's, --max-semi-space-size=4)
  *   node bench/collect.ts --discard-outcomes     (per-document outcome objects to a null store)
  *
  * For every size of the growth series (default 10k, 100k, 1M output lines) it stages that many

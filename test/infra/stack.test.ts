@@ -309,7 +309,7 @@ describe('GIVEN the default settings', () => {
             Environment: { Variables: Record<string, string> };
           }
         ).Environment.Variables['NODE_OPTIONS'];
-      expect(nodeOptions('Collect')).toBe('--enable-source-maps --max-semi-space-size=8');
+      expect(nodeOptions('Collect')).toBe('--enable-source-maps --max-semi-space-size=4');
       for (const t of Object.keys(s.stack.functions) as TaskName[])
         if (t !== 'Collect') expect(nodeOptions(t)).toBe('--enable-source-maps');
     });
