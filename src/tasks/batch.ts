@@ -1279,12 +1279,14 @@ export async function report(
       return;
     }
     const n = doc.pages ?? 0;
-    // Register routes a PDF whose every page has text to the text layer (unless configured not to).
+    // Register's route (`textLayerPlan`): "prefer" reads a PDF from its text layer when every page's
+    // is complete; "only" reads every PDF it lets through from it, mixed pages included (their
+    // image text skipped, so `textLayerPages` does not count them); "never" always OCRs.
     const textLayer =
       doc.mediaType === 'application/pdf' &&
       n > 0 &&
-      doc.textLayerPages === n &&
-      ctx.config.ocr.textLayer !== 'never';
+      (ctx.config.ocr.textLayer === 'only' ||
+        (ctx.config.ocr.textLayer === 'prefer' && doc.textLayerPages === n));
     const route = `${type}\n${textLayer}`;
     const p = pages.get(route) ?? { type, textLayer, pages: 0, documents: 0 };
     p.pages += n;

@@ -59,7 +59,7 @@ async function ingestMixed(ocr: Partial<Config['ocr']>) {
   const words = blocks.filter((b) => b.BlockType === 'WORD').map((b) => b.Text ?? '');
   const ingest = run.ingest[0];
   if (!ingest) throw new Error('no ingest execution');
-  return { states: statesEntered(ingest), doc, words };
+  return { states: statesEntered(ingest), doc, words, pages: run.report?.pages };
 }
 
 const textLayerWords = KNOWN_LINES.flatMap((l) => l.split(' '));
@@ -83,6 +83,11 @@ describe('Scenario: a born-digital page with text in a picture', () => {
     for (const w of imageWords) expect(words).toContain(w);
   });
 
+  it('"prefer" has the run report price its page as a Textract page', async () => {
+    const { pages } = await ingestMixed({ textLayer: 'prefer' });
+    expect(pages).toMatchObject({ textLayerDocuments: 0, textractDocuments: 1, textractPages: 1 });
+  });
+
   it('"prefer" reads it from the text layer when the picture is under ocr.imageTextMinCoverage', async () => {
     // The fixture's picture covers 11.6 % of the page.
     const { states, doc, words } = await ingestMixed({ textLayer: 'prefer', imageTextMinCoverage: 0.2 });
@@ -91,12 +96,18 @@ describe('Scenario: a born-digital page with text in a picture', () => {
     expect(words).toEqual(textLayerWords);
   });
 
-  it('"only" reads the text layer without Textract and records the skipped picture as a warning', async () => {
-    const { states, doc, words } = await ingestMixed({ textLayer: 'only' });
+  it('"only" reads the text layer without Textract, records the skipped picture as a warning, and prices no Textract', async () => {
+    const { states, doc, words, pages } = await ingestMixed({ textLayer: 'only' });
     expect(states.slice(0, 3)).toEqual(['Register', 'Route', 'ExtractTextLayer']);
     expect(states).not.toContain('StartTextract');
     expect(words).toEqual(textLayerWords);
     expect(doc.textLayerPages).toBe(0);
     expect(doc.ocrWarnings).toEqual([{ code: 'IMAGE_TEXT_SKIPPED', pages: [1] }]);
+    expect(pages).toMatchObject({
+      textLayerDocuments: 1,
+      textLayerPages: 1,
+      textractDocuments: 0,
+      textractPages: 0,
+    });
   });
 });
