@@ -416,8 +416,10 @@ const SEGMENT_PREFETCH = 2;
  * 3. one partition at a time (`PartitionDecider`), lines are joined to entries and interpreted,
  *    and each document is decided as soon as its last chunk arrives (then the rest, missing a
  *    chunk); its outcome is written meanwhile, a bounded number of writes at once. On a run of
- *    20,000 records or more and a machine with two cores or more, worker threads decide while this
- *    thread reads the segments and writes the outcomes.
+ *    20,000 records or more and a machine with two cores or more, worker threads decide
+ *    partitions, and so does this thread between reading the segments and writing the outcomes.
+ * When Assemble kept every document inside one input file, each output file is a partition as it
+ * stands (`filePartitions`, streamed in runs of whole lines) and passes 1 and 2 are skipped.
  * Raw lines are passed along, never re-serialized, so every decision is the one the whole run in
  * memory would give (test/integration/scale.test.ts compares them).
  *
@@ -740,16 +742,6 @@ async function filePartitions(
   };
 }
 
-/**
- * Bytes of a segment a decider decodes and parses at once. A whole file's lines (a file is handed
- * over whole), held while all of them were parsed, outlived the young generation's collections
- * and were promoted by the thousand; pieces of this size die young. They also stay below V8's
- * large-object size (128 KiB, which a two-byte string of 32 K characters still is): a string of
- * 256 KB is allocated in the large-object space, which made decoding cost 30–40 times more than the
- * same bytes in 32 KB pieces (300 MB/s against 8–13 GB/s on this machine).
- */
-const SEGMENT_PIECE_BYTES = 32 * 1024;
-
 /** Lines [first, first + count) of newline-terminated UTF-8 lines, as a copy of their own. */
 function lineSlice(bytes: Uint8Array, first: number, count: number): Uint8Array {
   let start = 0;
@@ -818,7 +810,10 @@ async function decideHere(
   return tally;
 }
 
-/** One partition decided in the task's own thread; `yieldEvery` pieces, other work gets its turn. */
+/**
+ * One partition decided in the task's own thread, `turnBytes` of output at a time: between them,
+ * other work gets its turn of the event loop.
+ */
 async function decidePartitionHere(
   p: number,
   feed: PartitionFeed,
@@ -827,25 +822,18 @@ async function decidePartitionHere(
   ctx: TaskContext,
   apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
   tally: Tally,
-  yieldEvery = 0,
+  turnBytes = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const out: OutcomeWrite[] = [];
-  const decoder = new TextDecoder();
   const decider = new PartitionDecider(settings, family, ctx.schemas);
-  let pieces = 0;
-  for await (const bytes of feed.index(p))
-    for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) decider.addIndex(decoder.decode(piece));
+  for await (const bytes of feed.index(p)) decider.addIndexBytes(bytes);
   for await (const bytes of feed.output(p)) {
-    for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) {
-      decider.addOutput(decoder.decode(piece), out);
-      if (yieldEvery > 0 && ++pieces % yieldEvery === 0) {
-        await apply(out);
-        out.length = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+    for (const slice of linePieces(bytes, turnBytes)) {
+      decider.addOutputBytes(slice, out);
+      await apply(out);
+      out.length = 0;
+      if (turnBytes < Number.POSITIVE_INFINITY) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    await apply(out);
-    out.length = 0;
   }
   decider.finish(out);
   await apply(out);
@@ -907,11 +895,11 @@ export const COLLECT_NODE_OPTIONS = ['--max-semi-space-size=4'] as const;
 const WORKER_REQUESTS_AHEAD = 8;
 
 /**
- * Pieces of a segment the task's own thread decides before it lets other work in: the workers'
+ * Bytes of output the task's own thread decides before it lets other work in: the workers'
  * answers, and the reads that feed the workers (each read's completion waits for such a turn).
  * 64 KB, a millisecond or two: with 256 KB turns the worker was left waiting for its reads.
  */
-const HERE_PIECES_PER_TURN = 2;
+const HERE_BYTES_PER_TURN = 64 * 1024;
 
 /**
  * Pass 3 in worker threads and in this one: each worker decides one partition at a time (parsing,
@@ -979,7 +967,7 @@ async function decideInWorkers(
         // Started after the workers' first requests, so they have work before this thread does.
         await new Promise<void>((resolve) => setImmediate(resolve));
         while (next < partitions)
-          await decidePartitionHere(next++, feed, settings, family, ctx, apply, tally, HERE_PIECES_PER_TURN);
+          await decidePartitionHere(next++, feed, settings, family, ctx, apply, tally, HERE_BYTES_PER_TURN);
       })(),
     ]);
   } finally {
@@ -1044,17 +1032,12 @@ function serveDecisions(port: MessagePort, data: CollectWorkerData): void {
   const schemas = new SchemaRegistry(data.schemas);
   const settings: DeciderSettings = { ...data.settings, jobMessages: new Map(data.settings.jobMessages) };
   const family = familyForModel(settings.modelId, data.families);
-  const decoder = new TextDecoder();
   let decider = new PartitionDecider(settings, family, schemas);
   port.on('message', (request: WorkerRequest) => {
     try {
       const writes: OutcomeWrite[] = [];
-      if (request.op === 'index')
-        for (const piece of linePieces(request.bytes, SEGMENT_PIECE_BYTES))
-          decider.addIndex(decoder.decode(piece));
-      else if (request.op === 'output')
-        for (const piece of linePieces(request.bytes, SEGMENT_PIECE_BYTES))
-          decider.addOutput(decoder.decode(piece), writes);
+      if (request.op === 'index') decider.addIndexBytes(request.bytes);
+      else if (request.op === 'output') decider.addOutputBytes(request.bytes, writes);
       else {
         decider.finish(writes);
         const { records, errorRecords, tokens } = decider;

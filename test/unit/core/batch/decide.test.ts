@@ -54,6 +54,9 @@ function line(docId: string, chunk: number, total: unknown): string {
   });
 }
 
+/** A multi-byte suffix for every third document's source key, so pieces cut through UTF-8 text. */
+const i18n = (docId: string) => (Number(docId.slice(1)) % 3 === 0 ? '-überweisung-€.pdf' : '.pdf');
+
 describe('Class: PartitionDecider', () => {
   it('writes a result with the job of each chunk’s file, and counts records and tokens', () => {
     const decider = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
@@ -79,6 +82,27 @@ describe('Class: PartitionDecider', () => {
     expect(result.record).toEqual({ total: 5 });
     expect(result.extraction).toMatchObject({ runId: 'run-1', jobIds: ['job-a', 'job-b'], chunks: 2 });
     expect([decider.records, decider.errorRecords, decider.tokens]).toEqual([2, 0, { input: 20, output: 4 }]);
+  });
+
+  it('decides from segment bytes larger than its decoding pieces as it does from their text', () => {
+    // 3,000 documents of 2 chunks, some with a non-ASCII source key: well over one 32 KB piece.
+    const docs = Array.from({ length: 3000 }, (_, i) => `d${String(i).padStart(5, '0')}`);
+    const indexText = `${docs.map((d) => index(d, 2).replace('.pdf', i18n(d))).join('\n')}\n`;
+    const outputText = `${FILE_MARKER}0\n${docs.flatMap((d, i) => [line(d, 1, i % 7 === 0 ? 'n/a' : i), line(d, 0, i % 7 === 0 ? 'n/a' : i)]).join('\n')}\n`;
+    const fromText = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
+    const fromBytes = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
+    const textOut: OutcomeWrite[] = [];
+    const bytesOut: OutcomeWrite[] = [];
+    fromText.addIndex(indexText);
+    fromText.addOutput(outputText, textOut);
+    fromText.finish(textOut);
+    const encoder = new TextEncoder();
+    fromBytes.addIndexBytes(encoder.encode(indexText));
+    fromBytes.addOutputBytes(encoder.encode(outputText), bytesOut);
+    fromBytes.finish(bytesOut);
+    expect(bytesOut).toEqual(textOut);
+    expect(textOut).toHaveLength(3000);
+    expect(fromBytes.records).toBe(6000);
   });
 
   it('re-stages a failed document below the attempt limit, with its reasons as feedback', () => {
