@@ -175,7 +175,11 @@ export function normalizeRecord(
   const record: Record<string, unknown> = {};
   const warnings: string[] = [];
   const properties = schema.properties ?? {};
-  for (const [key, raw] of Object.entries(value)) {
+  // for…in over own keys, not Object.entries: no array of pairs per line (values come from
+  // JSON.parse: plain objects, nothing inherited to skip but in principle).
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const raw = value[key];
     const prop = properties[key];
     if (!prop) {
       if (schema['additionalProperties'] === false) {
