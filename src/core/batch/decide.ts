@@ -4,6 +4,7 @@ import type { JsonSchema, ModelFamily } from '../families/types.ts';
 import { keys } from '../keys.ts';
 import type { RejectedRecord, ResultRecord } from '../outcomes.ts';
 import { DocumentJoin, type JoinedDocument } from './join.ts';
+import { IndexLineReader } from './line-keys.ts';
 import { linePieces } from './lines.ts';
 
 /**
@@ -82,6 +83,7 @@ export class PartitionDecider {
   readonly #family: ModelFamily;
   readonly #schemas: DocumentSchemas;
   readonly #decoder = new TextDecoder();
+  readonly #index = new IndexLineReader();
   #jobId = '';
 
   constructor(settings: DeciderSettings, family: ModelFamily, schemas: DocumentSchemas) {
@@ -102,7 +104,7 @@ export class PartitionDecider {
   }
 
   addIndex(text: string): void {
-    for (const line of text.split('\n')) if (line.length > 0) this.#join.addEntry(JSON.parse(line));
+    for (const line of text.split('\n')) if (line.length > 0) this.#join.addEntry(this.#index.read(line));
   }
 
   /** Works through one output segment; the documents it completed are appended to `out`. */

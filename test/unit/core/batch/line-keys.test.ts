@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { indexLineKeys, leadingRecordId } from '../../../../src/core/batch/line-keys.ts';
+import { IndexLineReader, indexLineKeys, leadingRecordId } from '../../../../src/core/batch/line-keys.ts';
 
 const alnum = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.split(''));
 const id = fc.array(alnum, { minLength: 11, maxLength: 11 }).map((cs) => cs.join(''));
@@ -94,5 +94,89 @@ describe('Function: indexLineKeys', () => {
     expect(indexLineKeys(line)).toEqual({ recordId: A, docId: 'ba7816bf8f01cfea414140de' });
     expect(indexLineKeys(JSON.stringify({ recordId: A, docId: 'a"b' }))).toBeUndefined();
     expect(indexLineKeys(JSON.stringify({ docId: 'x', recordId: A }))).toBeUndefined();
+  });
+});
+
+describe('Class: IndexLineReader', () => {
+  const entryOf = (docId: string, type: string, chunk: number, recordId: string, key: string) => ({
+    recordId,
+    docId,
+    type,
+    chunk,
+    chunks: 3,
+    attempt: 1,
+    job: 0,
+    source: { key, sha256: 'ab'.repeat(32) },
+  });
+  /**
+   * Lines as Assemble writes them (a document's in a row), each sometimes tweaked, and some
+   * documents' lines all ending in a key that overrides the chunk or the recordId.
+   */
+  const lines = fc
+    .array(
+      fc.record({
+        docId: fc.oneof(fc.stringMatching(/^[0-9a-f]{24}$/), fc.string({ maxLength: 6 })),
+        type: fc.constantFrom('invoice', 'receipt', 'a"b', 'caf\u00e9'),
+        key: fc.oneof(fc.constant('incoming/x.pdf'), fc.string({ maxLength: 6 })),
+        // A repeated key (or one spelled with an escape) with the value of the document's first line.
+        suffix: fc.constantFrom('', '', ',"chunk":0', ',"recordId":FIRST', ',"ch\\u0075nk":0'),
+        chunks: fc.array(
+          fc.tuple(id, fc.oneof(fc.constant(0), fc.nat(12), fc.integer({ min: -3, max: 2e9 }))),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+      }),
+      { minLength: 1, maxLength: 6 },
+    )
+    .chain((docs) =>
+      fc.tuple(
+        ...docs.flatMap((d) =>
+          d.chunks.map(([recordId, chunk]) => {
+            const line = JSON.stringify(entryOf(d.docId, d.type, chunk, recordId, d.key)).replace(
+              /}$/,
+              `${d.suffix.replace('FIRST', JSON.stringify(d.chunks[0]?.[0]))}}`,
+            );
+            return fc.oneof(
+              { weight: 4, arbitrary: fc.constant(line) },
+              { weight: 1, arbitrary: tweak(line) },
+              { weight: 1, arbitrary: fc.constant(line.replace(/"chunk":(\d+)/, '"chunk":0$1')) },
+            );
+          }),
+        ),
+      ),
+    );
+
+  it('reads every line as JSON.parse does, twins of the line before included', () => {
+    fc.assert(
+      fc.property(lines, (ls) => {
+        const reader = new IndexLineReader();
+        for (const l of ls) {
+          let expected: unknown;
+          try {
+            expected = JSON.parse(l);
+          } catch {
+            expect(() => reader.read(l)).toThrow();
+            continue;
+          }
+          expect(reader.read(l)).toStrictEqual(expected);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('builds a document’s later entries from its first, sharing its source', () => {
+    const reader = new IndexLineReader();
+    const first = reader.read(JSON.stringify(entryOf('d1', 'receipt', 0, A, 'k')));
+    const second = reader.read(JSON.stringify(entryOf('d1', 'receipt', 1, B, 'k')));
+    expect(second).toStrictEqual(entryOf('d1', 'receipt', 1, B, 'k'));
+    expect(second.source).toBe(first.source);
+    // Another document, or a line that differs elsewhere, is parsed in full.
+    const other = reader.read(JSON.stringify(entryOf('d2', 'receipt', 0, A, 'k')));
+    expect(other.source).not.toBe(first.source);
+    const moved = reader.read(JSON.stringify({ ...entryOf('d2', 'receipt', 1, B, 'k'), attempt: 2 }));
+    expect(moved.attempt).toBe(2);
   });
 });
