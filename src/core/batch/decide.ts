@@ -104,7 +104,9 @@ export class PartitionDecider {
   }
 
   addIndex(text: string): void {
-    for (const line of text.split('\n')) if (line.length > 0) this.#join.addEntry(this.#index.read(line));
+    const reader = this.#index;
+    for (const line of text.split('\n'))
+      if (line.length > 0) this.#join.addEntry(reader.next(line), reader.recordId, reader.chunk);
   }
 
   /** Works through one output segment; the documents it completed are appended to `out`. */
@@ -125,19 +127,19 @@ export class PartitionDecider {
       } catch {
         continue; // routed by its leading recordId, but torn further on: it belongs to no record
       }
-      const entry = this.#join.accept(parsed.recordId);
-      if (!entry) continue;
+      const record = this.#join.accept(parsed.recordId);
+      if (record < 0) continue;
       this.records++;
       if (parsed.error) this.errorRecords++;
       const outcome = interpretOutputLine(
         parsed,
         this.#family,
-        this.#schemas.schema(entry.type),
+        this.#schemas.schema(this.#join.typeOf(record)),
         this.#jobId,
       );
       this.tokens.input += outcome.tokens.input;
       this.tokens.output += outcome.tokens.output;
-      const complete = this.#join.add(entry, outcome);
+      const complete = this.#join.add(record, outcome);
       if (complete) out.push(this.#decide(complete));
     }
   }

@@ -21,6 +21,8 @@ interface DocState {
   extra?: Set<number>;
 }
 
+const NO_CHUNKS = new Map<number, ChunkOutcome>();
+
 function inRange(chunk: number, count: number): boolean {
   return Number.isInteger(chunk) && chunk >= 0 && chunk < count;
 }
@@ -31,75 +33,97 @@ function inRange(chunk: number, count: number): boolean {
  * documents still waiting for a chunk. The rules are Collect's own: the first index entry of a
  * document describes it, the last entry of a recordId places it, the first output line of a chunk
  * wins, and of the model outputs only the one `decideDocument` would keep as `lastOutput` is held.
+ *
+ * A record is a number (its ordinal) with its chunk, document and entry in arrays, not an object
+ * of its own: a partition's index lives as long as the partition, and an object per record (with
+ * the entry and recordId JSON.parse made for it) was most of what each young-generation collection
+ * copied. Entries are shared between the records of a document that `IndexLineReader` read as
+ * twins, so a record costs its recordId, a Map slot and three array elements.
  */
 export class DocumentJoin {
-  /** Each recordId's entry with its document's state, so a line costs one lookup, not three. */
-  readonly #entries = new Map<string, { entry: IndexEntry; doc: DocState }>();
+  /** Each recordId's ordinal: the last entry of a recordId places it. */
+  readonly #ordinals = new Map<string, number>();
+  readonly #chunkOf: number[] = [];
+  readonly #docOf: DocState[] = [];
+  /** The entry each record was read with (its type decides the schema its line is read with). */
+  readonly #entryOf: IndexEntry[] = [];
   readonly #docs = new Map<string, DocState>();
-  /** What `accept` last answered, for the `add` that follows it. */
-  #accepted: { entry: IndexEntry; doc: DocState } | undefined;
 
-  addEntry(entry: IndexEntry): void {
+  /**
+   * Adds an index entry. `recordId` and `chunk` default to the entry's: `IndexLineReader` passes a
+   * document's shared entry with each twin's own.
+   */
+  addEntry(entry: IndexEntry, recordId: string = entry.recordId, chunk: number = entry.chunk): void {
     let doc = this.#docs.get(entry.docId);
     if (!doc) {
       doc = { entry, chunks: new Map(), present: 0, outputChunk: -1, done: false };
       this.#docs.set(entry.docId, doc);
     }
-    this.#entries.set(entry.recordId, { entry, doc });
+    const ordinal = this.#chunkOf.length;
+    this.#chunkOf.push(chunk);
+    this.#docOf.push(doc);
+    this.#entryOf.push(entry);
+    this.#ordinals.set(recordId, ordinal);
   }
 
   /**
-   * The index entry an output line with this recordId contributes to, or undefined when the line
-   * belongs to no record of the partition or its chunk already has an outcome.
+   * The ordinal of the record an output line with this recordId contributes to, or −1 when the
+   * line belongs to no record of the partition or its chunk already has an outcome.
    */
-  accept(recordId: unknown): IndexEntry | undefined {
-    const slot = typeof recordId === 'string' ? this.#entries.get(recordId) : undefined;
-    if (!slot) return undefined;
-    const { entry, doc } = slot;
-    this.#accepted = slot;
+  accept(recordId: unknown): number {
+    const ordinal = typeof recordId === 'string' ? this.#ordinals.get(recordId) : undefined;
+    if (ordinal === undefined) return -1;
+    const doc = this.#docOf[ordinal] as DocState;
+    const chunk = this.#chunkOf[ordinal] as number;
     if (doc.done) {
-      if (inRange(entry.chunk, doc.entry.chunks) || doc.extra?.has(entry.chunk)) return undefined;
-      return entry;
+      if (inRange(chunk, doc.entry.chunks) || doc.extra?.has(chunk)) return -1;
+      return ordinal;
     }
-    return doc.chunks.has(entry.chunk) ? undefined : entry;
+    return doc.chunks.has(chunk) ? -1 : ordinal;
+  }
+
+  /** The document type of an accepted record (its entry's). */
+  typeOf(ordinal: number): string {
+    return (this.#entryOf[ordinal] as IndexEntry).type;
   }
 
   /**
-   * Records an accepted entry's outcome; returns the document when this completed it (it is then
+   * Records an accepted record's outcome; returns the document when this completed it (it is then
    * forgotten but for what `accept` needs to refuse later lines of its chunks).
    */
-  add(entry: IndexEntry, outcome: ChunkOutcome): JoinedDocument | undefined {
-    const doc = this.#accepted?.entry === entry ? this.#accepted.doc : this.#docs.get(entry.docId);
-    if (!doc) return undefined;
+  add(ordinal: number, outcome: ChunkOutcome): JoinedDocument | undefined {
+    const doc = this.#docOf[ordinal];
+    const chunk = this.#chunkOf[ordinal];
+    if (!doc || chunk === undefined) return undefined;
     const count = doc.entry.chunks;
     if (doc.done) {
       // A chunk number outside the document (a malformed index): counted, never decisive.
       doc.extra ??= new Set();
-      doc.extra.add(entry.chunk);
+      doc.extra.add(chunk);
       return undefined;
     }
     // An output let go is set to undefined, not deleted or copied away: either would cost an
     // object per line (a copy, or a slower dictionary-mode one), and `decideDocument` reads
     // undefined as no output.
-    if (!inRange(entry.chunk, count)) {
+    if (!inRange(chunk, count)) {
       outcome.output = undefined;
-      doc.chunks.set(entry.chunk, outcome);
+      doc.chunks.set(chunk, outcome);
       return undefined;
     }
     // `decideDocument` keeps `outcome.output ?? lastOutput`: a null output holds nothing either.
     if (outcome.output !== undefined && outcome.output !== null) {
-      if (entry.chunk > doc.outputChunk) {
+      if (chunk > doc.outputChunk) {
         const previous = doc.chunks.get(doc.outputChunk);
         if (previous) previous.output = undefined;
-        doc.outputChunk = entry.chunk;
+        doc.outputChunk = chunk;
       } else {
         outcome.output = undefined;
       }
     }
-    doc.chunks.set(entry.chunk, outcome);
+    doc.chunks.set(chunk, outcome);
     doc.present++;
     if (doc.present < count) return undefined;
-    return this.#finish(entry.docId, doc);
+    return this.#finish(doc.entry.docId, doc);
   }
 
   /** Documents not complete yet (some chunk has no output), in index order; each is handed over once. */
@@ -115,7 +139,8 @@ export class DocumentJoin {
       doc.extra ??= new Set();
       doc.extra.add(chunk);
     }
-    doc.chunks = new Map();
+    // Nothing is added to a decided document's chunks (`add` stops at `done`): one empty map serves all.
+    doc.chunks = NO_CHUNKS;
     return joined;
   }
 }

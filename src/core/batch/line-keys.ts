@@ -72,37 +72,52 @@ const CHUNK_KEY = ',"chunk":';
  * escape that could spell one, that would override them.
  */
 export class IndexLineReader {
+  /** The recordId of the line `next` read last (its entry may be a template shared with others). */
+  recordId = '';
+  /** The chunk of the line `next` read last. */
+  chunk = 0;
   #template: IndexEntry | undefined;
   /** The template line between its recordId and its chunk's digits: `","docId":…,"chunk":`. */
   #middle = '';
   /** The template line after its chunk's digits. */
   #tail = '';
 
-  read(line: string): IndexEntry {
-    const twin = this.#twin(line);
-    if (twin) return twin;
+  /**
+   * A line's entry, shared with its twins: its own recordId and chunk are `recordId` and `chunk`
+   * (for a line read in full, the entry's own).
+   */
+  next(line: string): IndexEntry {
+    const template = this.#template;
+    if (template && this.#twin(line)) return template;
     const entry = JSON.parse(line) as IndexEntry;
     this.#learn(line, entry);
+    this.recordId = entry?.recordId;
+    this.chunk = entry?.chunk;
     return entry;
   }
 
-  #twin(line: string): IndexEntry | undefined {
-    const template = this.#template;
-    if (!template) return undefined;
+  /** A line's entry as an object of its own (what JSON.parse would make of it). */
+  read(line: string): IndexEntry {
+    const entry = this.next(line);
+    if (entry === this.#template && (entry.recordId !== this.recordId || entry.chunk !== this.chunk))
+      return { ...entry, recordId: this.recordId, chunk: this.chunk };
+    return entry;
+  }
+
+  /** Whether the line is the template's twin; if so, its recordId and chunk are taken. */
+  #twin(line: string): boolean {
     const digits = ID_END + this.#middle.length;
     if (
       !line.startsWith(PREFIX) ||
       !isAlphanumeric(line, PREFIX.length, ID_END) ||
       !line.startsWith(this.#middle, ID_END)
     )
-      return undefined;
+      return false;
     const end = digitsEnd(line, digits);
-    if (end < 0 || line.length - end !== this.#tail.length || !line.endsWith(this.#tail)) return undefined;
-    return {
-      ...template,
-      recordId: line.slice(PREFIX.length, ID_END),
-      chunk: Number(line.slice(digits, end)),
-    };
+    if (end < 0 || line.length - end !== this.#tail.length || !line.endsWith(this.#tail)) return false;
+    this.recordId = line.slice(PREFIX.length, ID_END);
+    this.chunk = Number(line.slice(digits, end));
+    return true;
   }
 
   #learn(line: string, entry: IndexEntry): void {

@@ -62,9 +62,22 @@ function reference(entries: IndexEntry[], lines: { recordId: string; outcome: Ch
   return { accepted, decisions };
 }
 
-function streamed(entries: IndexEntry[], lines: { recordId: string; outcome: ChunkOutcome }[]) {
+/**
+ * The streaming join. `shared`: each record added with its document's first entry and its own
+ * recordId and chunk, as Collect adds the twins `IndexLineReader` reads.
+ */
+function streamed(
+  entries: IndexEntry[],
+  lines: { recordId: string; outcome: ChunkOutcome }[],
+  shared = false,
+) {
   const join = new DocumentJoin();
-  for (const e of entries) join.addEntry(e);
+  const first = new Map<string, IndexEntry>();
+  for (const e of entries) {
+    if (!first.has(e.docId)) first.set(e.docId, e);
+    if (shared) join.addEntry(first.get(e.docId) as IndexEntry, e.recordId, e.chunk);
+    else join.addEntry(e);
+  }
   let accepted = 0;
   const decisions = new Map<string, DocumentDecision>();
   let early = 0;
@@ -74,7 +87,7 @@ function streamed(entries: IndexEntry[], lines: { recordId: string; outcome: Chu
   };
   for (const line of lines) {
     const e = join.accept(line.recordId);
-    if (!e) continue;
+    if (e < 0) continue;
     accepted++;
     const complete = join.add(e, line.outcome);
     if (complete) {
@@ -115,9 +128,11 @@ describe('Class: DocumentJoin', () => {
       fc.property(scenario, ([entries, lines]) => {
         // The streaming join may drop model outputs it no longer needs: give each side its own copies.
         const want = reference(entries, structuredClone(lines));
-        const got = streamed(entries, structuredClone(lines));
-        expect(got.accepted).toBe(want.accepted);
-        expect(got.decisions).toEqual(want.decisions);
+        for (const shared of [false, true]) {
+          const got = streamed(entries, structuredClone(lines), shared);
+          expect(got.accepted).toBe(want.accepted);
+          expect(got.decisions).toEqual(want.decisions);
+        }
       }),
       { numRuns: 3000 },
     );
@@ -134,13 +149,13 @@ describe('Class: DocumentJoin', () => {
       tokens: { input: 1, output: 1 },
       output: { n },
     });
-    expect(join.add(join.accept('doc-2') as IndexEntry, out(2))).toBeUndefined();
-    expect(join.add(join.accept('doc-0') as IndexEntry, out(0))).toBeUndefined();
-    expect(join.accept('doc-0')).toBeUndefined();
-    const done = join.add(join.accept('doc-1') as IndexEntry, out(1));
+    expect(join.add(join.accept('doc-2'), out(2))).toBeUndefined();
+    expect(join.add(join.accept('doc-0'), out(0))).toBeUndefined();
+    expect(join.accept('doc-0')).toBe(-1);
+    const done = join.add(join.accept('doc-1'), out(1));
     expect(done?.docId).toBe('doc');
     expect([...(done?.chunks.values() ?? [])].map((o) => o.output)).toEqual([{ n: 2 }, undefined, undefined]);
-    expect(join.accept('doc-1')).toBeUndefined();
+    expect(join.accept('doc-1')).toBe(-1);
     expect([...join.remaining()]).toEqual([]);
   });
 });
