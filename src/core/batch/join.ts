@@ -10,6 +10,8 @@ export interface JoinedDocument {
 }
 
 interface DocState {
+  /** The document's number in the partition, in index order. */
+  ordinal: number;
   entry: IndexEntry;
   chunks: Map<number, ChunkOutcome>;
   /** Chunks 0…entry.chunks−1 with an outcome: the document is complete when all are there. */
@@ -48,6 +50,7 @@ export class DocumentJoin {
   /** The entry each record was read with (its type decides the schema its line is read with). */
   readonly #entryOf: IndexEntry[] = [];
   readonly #docs = new Map<string, DocState>();
+  readonly #docList: DocState[] = [];
 
   /**
    * Adds an index entry. `recordId` and `chunk` default to the entry's: `IndexLineReader` passes a
@@ -56,8 +59,19 @@ export class DocumentJoin {
   addEntry(entry: IndexEntry, recordId: string = entry.recordId, chunk: number = entry.chunk): void {
     let doc = this.#docs.get(entry.docId);
     if (!doc) {
-      doc = { entry, chunks: new Map(), present: 0, outputChunk: -1, done: false };
+      // Its chunks' map is made when the first outcome comes: one made now would be promoted with
+      // the index, and the outcomes it held would then outlive the document (an old object's
+      // pointers keep young ones alive until the next full collection).
+      doc = {
+        ordinal: this.#docList.length,
+        entry,
+        chunks: NO_CHUNKS,
+        present: 0,
+        outputChunk: -1,
+        done: false,
+      };
       this.#docs.set(entry.docId, doc);
+      this.#docList.push(doc);
     }
     const ordinal = this.#chunkOf.length;
     this.#chunkOf.push(chunk);
@@ -80,6 +94,36 @@ export class DocumentJoin {
       return ordinal;
     }
     return doc.chunks.has(chunk) ? -1 : ordinal;
+  }
+
+  /** The ordinal of the record with this recordId, or −1; nothing else is checked. */
+  ordinalOf(recordId: string): number {
+    return this.#ordinals.get(recordId) ?? -1;
+  }
+
+  /** The ordinal of a record's document. */
+  docOf(ordinal: number): number {
+    return (this.#docOf[ordinal] as DocState).ordinal;
+  }
+
+  /** The number of documents in the partition (their ordinals are 0…n−1). */
+  get documents(): number {
+    return this.#docList.length;
+  }
+
+  /** How many chunks a document has (its first entry's count). */
+  chunksOf(doc: number): number {
+    return (this.#docList[doc] as DocState).entry.chunks;
+  }
+
+  /** Whether the document was handed over (complete, or by `remaining`). */
+  isDone(doc: number): boolean {
+    return (this.#docList[doc] as DocState).done;
+  }
+
+  /** Whether a record's chunk is one of its document's 0…chunks−1 (an outcome of it counts toward completion). */
+  inRange(ordinal: number): boolean {
+    return inRange(this.#chunkOf[ordinal] as number, (this.#docOf[ordinal] as DocState).entry.chunks);
   }
 
   /** The document type of an accepted record (its entry's). */
@@ -105,6 +149,7 @@ export class DocumentJoin {
     // An output let go is set to undefined, not deleted or copied away: either would cost an
     // object per line (a copy, or a slower dictionary-mode one), and `decideDocument` reads
     // undefined as no output.
+    if (doc.chunks === NO_CHUNKS) doc.chunks = new Map();
     if (!inRange(chunk, count)) {
       outcome.output = undefined;
       doc.chunks.set(chunk, outcome);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type DeciderSettings,
@@ -137,5 +138,75 @@ describe('Class: PartitionDecider', () => {
     expect(missing?.reasons).toEqual([
       { code: 'MISSING_OUTPUT', message: 'chunk 1/1 has no model output (batch job ended Expired)' },
     ]);
+  });
+});
+
+describe('PartitionDecider: lines kept for their document', () => {
+  const docs = ['da', 'db', 'dc', 'dd'];
+  const counts = [1, 2, 3, 2];
+  const indexText = `${docs.map((d, i) => index(d, counts[i] ?? 1, 1 + (i % 2), i % 2)).join('\n')}\n`;
+  /** Every kind of output line a partition may hold: good, failing, torn, doubtful, foreign, errors. */
+  const outputLine = fc.oneof(
+    fc
+      .tuple(fc.constantFrom(...docs), fc.nat(3), fc.oneof(fc.integer(), fc.constant('n/a')))
+      .map(([d, c, total]) => line(d, c, total)),
+    fc
+      .tuple(fc.constantFrom(...docs), fc.nat(2), fc.nat(40))
+      .map(([d, c, cut]) => line(d, c, 1).slice(0, cut)),
+    // Its recordId is not certain without parsing it: a \u escape, a space, a second recordId key.
+    fc
+      .tuple(fc.constantFrom(...docs), fc.nat(2))
+      .map(([d, c]) => line(d, c, 2).replace('"modelInput"', '"model\\u0049nput"')),
+    fc
+      .tuple(fc.constantFrom(...docs), fc.nat(2))
+      .map(([d, c]) => line(d, c, 3).replace('{"recordId":', '{ "recordId":')),
+    fc
+      .tuple(fc.constantFrom(...docs), fc.constantFrom(...docs), fc.nat(2))
+      .map(([d, e, c]) => line(d, c, 4).replace(/}$/, `,"recordId":"${`${e}${c}`.padEnd(11, 'x')}"}`)),
+    fc.tuple(fc.constantFrom(...docs), fc.nat(2)).map(([d, c]) =>
+      JSON.stringify({
+        recordId: `${d}${c}`.padEnd(11, 'x'),
+        modelInput: {},
+        error: { errorCode: 429, errorMessage: 'Throttled' },
+      }),
+    ),
+    fc.constant(line('zz', 0, 1)),
+    fc.constantFrom(`${FILE_MARKER}0`, `${FILE_MARKER}1`),
+  );
+  const scenario = fc.tuple(fc.array(outputLine, { maxLength: 24 }), fc.array(fc.nat(), { maxLength: 4 }));
+
+  /** The decider's writes and tallies, the output fed as bytes cut at whole lines where `cuts` say. */
+  function run(lines: string[], cuts: number[], deferBytes?: number) {
+    const decider = new PartitionDecider(
+      settings(2),
+      familyByName('anthropic'),
+      schemas,
+      deferBytes === undefined ? {} : { deferBytes },
+    );
+    decider.addIndex(indexText);
+    const out: OutcomeWrite[] = [];
+    const at = [...new Set(cuts.map((c) => c % (lines.length + 1)))].sort((a, b) => a - b);
+    let from = 0;
+    for (const to of [...at, lines.length]) {
+      const part = lines.slice(from, to);
+      from = to;
+      if (part.length > 0) decider.addOutputBytes(new TextEncoder().encode(`${part.join('\n')}\n`), out);
+    }
+    decider.finish(out);
+    const { records, errorRecords, tokens } = decider;
+    const byDoc = [...out].sort((a, b) => (a.docId < b.docId ? -1 : a.docId > b.docId ? 1 : 0));
+    return { writes: byDoc, tally: { records, errorRecords, tokens } };
+  }
+
+  it('decides as a decider that parses every line as it comes, whatever the lines and their cuts', () => {
+    fc.assert(
+      fc.property(scenario, ([lines, cuts]) => {
+        const eager = run(lines, cuts, 0);
+        expect(run(lines, cuts)).toEqual(eager);
+        // A budget smaller than the lines: kept lines are worked through part-way.
+        expect(run(lines, cuts, 200)).toEqual(eager);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
