@@ -51,13 +51,16 @@ export class DocumentJoin {
   readonly #entryOf: IndexEntry[] = [];
   readonly #docs = new Map<string, DocState>();
   readonly #docList: DocState[] = [];
+  #lastEntry: IndexEntry | undefined;
+  #lastDoc: DocState | undefined;
 
   /**
    * Adds an index entry. `recordId` and `chunk` default to the entry's: `IndexLineReader` passes a
    * document's shared entry with each twin's own.
    */
   addEntry(entry: IndexEntry, recordId: string = entry.recordId, chunk: number = entry.chunk): void {
-    let doc = this.#docs.get(entry.docId);
+    // A document's twins come in a row with its one entry: the lookup is made once for them.
+    let doc = entry === this.#lastEntry ? this.#lastDoc : this.#docs.get(entry.docId);
     if (!doc) {
       // Its chunks' map is made when the first outcome comes: one made now would be promoted with
       // the index, and the outcomes it held would then outlive the document (an old object's
@@ -73,6 +76,8 @@ export class DocumentJoin {
       this.#docs.set(entry.docId, doc);
       this.#docList.push(doc);
     }
+    this.#lastEntry = entry;
+    this.#lastDoc = doc;
     const ordinal = this.#chunkOf.length;
     this.#chunkOf.push(chunk);
     this.#docOf.push(doc);
