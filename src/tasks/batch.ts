@@ -716,6 +716,9 @@ async function filePartitions(
   }
   // A job's index is read once, when its first partition is fed, and dropped after its last.
   const indexes = new Map<number, Promise<Uint8Array>>();
+  // Where in its job's index the last slice taken ended: partitions are fed about in order, and
+  // finding each slice's start from the top walked the index's lines over and over.
+  const sliceEnds = new Map<number, { line: number; offset: number }>();
   const encoder = new TextEncoder();
   return {
     partitions: parts.length,
@@ -730,7 +733,11 @@ async function filePartitions(
         }
         const all = await bytes;
         if (part === job.files.length - 1) indexes.delete(job.job);
-        yield lineSlice(all, firstLine, lines);
+        const known = sliceEnds.get(job.job);
+        const from = known && known.line <= firstLine ? known : { line: 0, offset: 0 };
+        const slice = lineSlice(all, from.offset, firstLine - from.line, lines);
+        sliceEnds.set(job.job, { line: firstLine + lines, offset: slice.end });
+        yield slice.bytes;
       },
       async *output(p) {
         for (const item of (parts[p] as (typeof parts)[number]).outputs) {
@@ -742,14 +749,23 @@ async function filePartitions(
   };
 }
 
-/** Lines [first, first + count) of newline-terminated UTF-8 lines, as a copy of their own. */
-function lineSlice(bytes: Uint8Array, first: number, count: number): Uint8Array {
-  let start = 0;
-  for (let i = 0; i < first && start >= 0; i++) start = nextLine(bytes, start);
-  if (start < 0) return new Uint8Array();
+/**
+ * Lines [skip, skip + count) of the newline-terminated UTF-8 lines that start at byte `from`, as a
+ * copy of their own, with the offset where they end.
+ */
+function lineSlice(
+  bytes: Uint8Array,
+  from: number,
+  skip: number,
+  count: number,
+): { bytes: Uint8Array; end: number } {
+  let start = from;
+  for (let i = 0; i < skip && start >= 0; i++) start = nextLine(bytes, start);
+  if (start < 0) return { bytes: new Uint8Array(), end: bytes.length };
   let end = start;
   for (let i = 0; i < count && end >= 0; i++) end = nextLine(bytes, end);
-  return bytes.slice(start, end < 0 ? bytes.length : end);
+  if (end < 0) end = bytes.length;
+  return { bytes: bytes.slice(start, end), end };
 }
 
 /** The offset after the newline ending the line at `from`; −1 past the last line. */
