@@ -100,3 +100,8 @@ function joined(parts: readonly Uint8Array[], bytes: number): Uint8Array {
   }
   return out;
 }
+
+/** A text's lines as `ObjectStore.lines` yields them: split at `\n`, `\r\n` or a lone `\r`, no empty ones. */
+export function textLines(text: string): string[] {
+  return text.split(/\r?\n|\r/).filter((line) => line.length > 0);
+}
