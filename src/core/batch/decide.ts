@@ -103,18 +103,16 @@ export class PartitionDecider {
   /** The output file (its number in `jobIds`) the lines come from, and its job id. */
   #job = -1;
   #jobId = '';
-  /** Byte runs that lines kept for later (`#pending`) point into. */
+  /** Byte runs that lines kept for later (`#kept`) point into. */
   readonly #runs: Uint8Array[] = [];
   #deferredBytes = 0;
   readonly #deferMax: number;
   /** Each document's lines kept for later, in the order they came. */
   readonly #kept = new KeptLines();
   /** Per record: whether a line of it was kept (its chunk counted toward its document). */
-  readonly #counted = new GrowableBytes();
-  /** Per document: how many of its chunks have a line kept. */
+  readonly #counted: boolean[] = [];
+  /** Per document: how many of its chunks have had a line kept. */
   readonly #plausible: number[] = [];
-  /** Per document: 1 once its kept lines were worked through and it still missed a chunk. */
-  readonly #eager = new GrowableBytes();
 
   /**
    * `deferBytes`: the bytes of lines kept unparsed at most (DEFER_MAX_BYTES); 0 parses every line
@@ -177,7 +175,9 @@ export class PartitionDecider {
         const record = this.#join.ordinalOf(id);
         if (record < 0) continue; // a line of no record of the partition
         const doc = this.#join.docOf(record);
-        if (this.#join.isDone(doc) || this.#eager.get(doc) === 1) {
+        // A document with a line for every chunk had its kept lines worked through; still not
+        // done (a torn line, two records of one chunk), it takes its next lines as they come.
+        if (this.#join.isDone(doc) || this.#mayBeComplete(doc)) {
           this.#line(line, out);
           continue;
         }
@@ -212,10 +212,15 @@ export class PartitionDecider {
    */
   #defer(record: number, doc: number, run: number, start: number, end: number): boolean {
     this.#kept.add(doc, run, start, end, this.#job);
-    if (this.#counted.get(record) !== 1) {
-      this.#counted.set(record, 1);
+    if (!this.#counted[record]) {
+      this.#counted[record] = true;
       if (this.#join.inRange(record)) this.#plausible[doc] = (this.#plausible[doc] ?? 0) + 1;
     }
+    return this.#mayBeComplete(doc);
+  }
+
+  /** Whether a document has had a line kept for every chunk. */
+  #mayBeComplete(doc: number): boolean {
     return (this.#plausible[doc] ?? 0) >= this.#join.chunksOf(doc);
   }
 
@@ -232,7 +237,6 @@ export class PartitionDecider {
     }
     this.#job = job;
     this.#jobId = jobId;
-    if (!this.#join.isDone(doc)) this.#eager.set(doc, 1);
   }
 
   #replayAll(out: OutcomeWrite[]): void {
@@ -254,7 +258,8 @@ export class PartitionDecider {
       return; // it belongs to no record
     }
     const record = typeof parsed?.recordId === 'string' ? this.#join.ordinalOf(parsed.recordId) : -1;
-    if (record >= 0 && this.#kept.has(this.#join.docOf(record))) this.#replay(this.#join.docOf(record), out);
+    const doc = record >= 0 ? this.#join.docOf(record) : -1;
+    if (doc >= 0 && this.#kept.has(doc)) this.#replay(doc, out);
     this.#joinLine(parsed, out);
   }
 
@@ -350,22 +355,4 @@ function write(
   outcome: ResultRecord | RejectedRecord,
 ): OutcomeWrite {
   return { kind, docId: outcome.docId, key, body: outcomeJson(outcome), sourceKey: outcome.source.key };
-}
-
-/** Numbers in an array of bytes that grows as indexes beyond it are written; unwritten ones read 0. */
-class GrowableBytes {
-  #bytes = new Uint8Array(1024);
-
-  get(i: number): number {
-    return i < this.#bytes.length ? (this.#bytes[i] as number) : 0;
-  }
-
-  set(i: number, value: number): void {
-    if (i >= this.#bytes.length) {
-      const grown = new Uint8Array(Math.max(i + 1, this.#bytes.length * 2));
-      grown.set(this.#bytes);
-      this.#bytes = grown;
-    }
-    this.#bytes[i] = value;
-  }
 }

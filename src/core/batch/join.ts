@@ -111,11 +111,6 @@ export class DocumentJoin {
     return (this.#docOf[ordinal] as DocState).ordinal;
   }
 
-  /** The number of documents in the partition (their ordinals are 0…n−1). */
-  get documents(): number {
-    return this.#docList.length;
-  }
-
   /** How many chunks a document has (its first entry's count). */
   chunksOf(doc: number): number {
     return (this.#docList[doc] as DocState).entry.chunks;
