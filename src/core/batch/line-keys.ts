@@ -17,9 +17,14 @@ const PREFIX = '{"recordId":"';
 const ID_END = PREFIX.length + 11;
 const DOC_PREFIX = '","docId":"';
 
-function isAlphanumeric(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
+/**
+ * Whether a line opens with `{"recordId":"` and eleven letters or digits (what follows them is the
+ * caller's to check): a recordId with no escape that could make JSON.parse read it otherwise.
+ */
+function opensWithRecordId(line: string): boolean {
+  if (!line.startsWith(PREFIX)) return false;
+  for (let i = PREFIX.length; i < ID_END; i++) {
+    const c = line.charCodeAt(i);
     if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
   }
   return true;
@@ -27,24 +32,14 @@ function isAlphanumeric(s: string, from: number, to: number): boolean {
 
 /** The recordId of an output line (`{"recordId":"…","modelInput":…}`) when it is certain. */
 export function leadingRecordId(line: string): string | undefined {
-  if (
-    !line.startsWith(PREFIX) ||
-    line.charCodeAt(ID_END) !== 34 ||
-    !isAlphanumeric(line, PREFIX.length, ID_END)
-  )
-    return undefined;
+  if (!opensWithRecordId(line) || line.charCodeAt(ID_END) !== 34) return undefined;
   if (line.includes('"recordId"', ID_END) || line.includes('\\u')) return undefined;
   return line.slice(PREFIX.length, ID_END);
 }
 
 /** recordId and docId of an index line (`{"recordId":"…","docId":"…",…}`, as Assemble writes it) when certain. */
 export function indexLineKeys(line: string): { recordId: string; docId: string } | undefined {
-  if (
-    !line.startsWith(PREFIX) ||
-    !line.startsWith(DOC_PREFIX, ID_END) ||
-    !isAlphanumeric(line, PREFIX.length, ID_END)
-  )
-    return undefined;
+  if (!opensWithRecordId(line) || !line.startsWith(DOC_PREFIX, ID_END)) return undefined;
   const docStart = ID_END + DOC_PREFIX.length;
   const docEnd = line.indexOf('"', docStart);
   if (docEnd < 0) return undefined;
@@ -96,23 +91,10 @@ export class IndexLineReader {
     return entry;
   }
 
-  /** A line's entry as an object of its own (what JSON.parse would make of it). */
-  read(line: string): IndexEntry {
-    const entry = this.next(line);
-    if (entry === this.#template && (entry.recordId !== this.recordId || entry.chunk !== this.chunk))
-      return { ...entry, recordId: this.recordId, chunk: this.chunk };
-    return entry;
-  }
-
   /** Whether the line is the template's twin; if so, its recordId and chunk are taken. */
   #twin(line: string): boolean {
     const digits = ID_END + this.#middle.length;
-    if (
-      !line.startsWith(PREFIX) ||
-      !isAlphanumeric(line, PREFIX.length, ID_END) ||
-      !line.startsWith(this.#middle, ID_END)
-    )
-      return false;
+    if (!opensWithRecordId(line) || !line.startsWith(this.#middle, ID_END)) return false;
     const end = digitsEnd(line, digits);
     if (end < 0 || line.length - end !== this.#tail.length || !line.endsWith(this.#tail)) return false;
     this.recordId = line.slice(PREFIX.length, ID_END);
@@ -131,9 +113,7 @@ export class IndexLineReader {
       return;
     const middle = `","docId":${JSON.stringify(entry.docId)},"type":${JSON.stringify(entry.type)}${CHUNK_KEY}`;
     if (
-      !line.startsWith(PREFIX) ||
-      line.charCodeAt(ID_END) !== 34 ||
-      !isAlphanumeric(line, PREFIX.length, ID_END) ||
+      !opensWithRecordId(line) ||
       line.slice(PREFIX.length, ID_END) !== entry.recordId ||
       !line.startsWith(middle, ID_END)
     )
