@@ -177,23 +177,26 @@ export class FsStore implements ObjectStore {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   }
 
-  async *chunks(key: string): AsyncIterable<Uint8Array> {
+  /** The object's bytes, read `readBytes` at a time. */
+  async #read(key: string, readBytes: number): Promise<AsyncIterable<Buffer>> {
     const path = this.path(key);
     if (!(await this.head(key))) throw new NotFoundError(key);
+    return createReadStream(path, { highWaterMark: readBytes });
+  }
+
+  async *chunks(key: string): AsyncIterable<Uint8Array> {
     // Larger reads than `lines` makes: each is a round trip through the thread pool, and a reader
     // deciding between them (Collect's task thread) lets one through per turn of its event loop.
-    yield* createReadStream(path, { highWaterMark: CHUNKS_BYTES }) as AsyncIterable<Buffer>;
+    yield* await this.#read(key, CHUNKS_BYTES);
   }
 
   async *lines(key: string): AsyncIterable<string> {
-    const path = this.path(key);
-    if (!(await this.head(key))) throw new NotFoundError(key);
+    const stream = await this.#read(key, LINES_CHUNK_BYTES);
     // Large reads split by hand: readline's per-line events cost more than the lines' parsing.
     const decoder = new StringDecoder('utf8');
-    const stream = createReadStream(path, { highWaterMark: LINES_CHUNK_BYTES });
     let rest = '';
     const ready: string[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       rest = splitLines(rest + decoder.write(chunk), ready);
       yield* ready;
       ready.length = 0;
