@@ -5,8 +5,7 @@ import { keys } from '../keys.ts';
 import type { RejectedRecord, ResultRecord } from '../outcomes.ts';
 import { DocumentJoin, type JoinedDocument } from './join.ts';
 import { KeptLines } from './kept-lines.ts';
-import { IndexLineReader, leadingRecordId } from './line-keys.ts';
-import { linePieces } from './lines.ts';
+import { IndexLineReader, LeadingRecordIds } from './line-keys.ts';
 
 /**
  * Collect's decisions for one partition of a run, from its segment texts to the outcome objects to
@@ -29,16 +28,6 @@ export interface DeciderSettings {
   /** Why a job's records may be missing (the job did not complete), by job number. */
   jobMessages: ReadonlyMap<number, string>;
 }
-
-/**
- * Bytes of a segment decoded and parsed at once. A whole file's lines, held while all of them
- * were parsed, outlived the young generation's collections and were promoted by the thousand;
- * pieces of this size die young. They also stay below V8's large-object size (128 KiB, which a
- * two-byte string of 32 K characters still is): a string of 256 KB is allocated in the
- * large-object space, which made decoding cost 30–40 times more than the same bytes in 32 KB
- * pieces (300 MB/s against 8–13 GB/s on the 2-core reference machine).
- */
-const SEGMENT_PIECE_BYTES = 32 * 1024;
 
 /**
  * Bytes of output lines a partition keeps unparsed while their documents wait for a chunk: past it,
@@ -100,6 +89,7 @@ export class PartitionDecider {
   readonly #schemas: DocumentSchemas;
   readonly #decoder = new TextDecoder();
   readonly #index = new IndexLineReader();
+  readonly #leading = new LeadingRecordIds();
   /** The output file (its number in `jobIds`) the lines come from, and its job id. */
   #job = -1;
   #jobId = '';
@@ -130,15 +120,24 @@ export class PartitionDecider {
     this.#schemas = schemas;
   }
 
-  /** An index segment's bytes (whole UTF-8 lines), decoded a piece at a time. */
+  /** An index segment's bytes (whole UTF-8 lines); only a document's first line is decoded. */
   addIndexBytes(bytes: Uint8Array): void {
-    for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) this.addIndex(this.#decoder.decode(piece));
+    const reader = this.#index;
+    for (let start = 0; start < bytes.length; ) {
+      const nl = bytes.indexOf(10, start);
+      const end = nl < 0 ? bytes.length : nl;
+      const lineStart = start;
+      start = end + 1;
+      if (end === lineStart) continue;
+      const entry = reader.next(bytes, lineStart, end);
+      if (reader.recordIdAt >= 0) this.#join.addEntryAt(entry, bytes, reader.recordIdAt, reader.chunk);
+      else this.#join.addEntry(entry, entry?.recordId, reader.chunk);
+    }
   }
 
+  /** An index segment's text; see `addIndexBytes`. */
   addIndex(text: string): void {
-    const reader = this.#index;
-    for (const line of text.split('\n'))
-      if (line.length > 0) this.#join.addEntry(reader.next(line), reader.recordId, reader.chunk);
+    this.addIndexBytes(ENCODER.encode(text));
   }
 
   /**
@@ -151,53 +150,52 @@ export class PartitionDecider {
    */
   addOutputBytes(bytes: Uint8Array, out: OutcomeWrite[]): void {
     let run = -1;
-    for (const piece of linePieces(bytes, SEGMENT_PIECE_BYTES)) {
-      const lines = this.#decoder.decode(piece).split('\n');
-      // Each line's place in `bytes`: line k of the text is line k of the bytes ('\n' is one byte
-      // of its own in UTF-8).
-      let start = piece.byteOffset - bytes.byteOffset;
-      for (const line of lines) {
-        const nl = bytes.indexOf(10, start);
-        const end = nl < 0 ? bytes.length : nl;
-        const lineStart = start;
-        start = end + 1;
-        if (line.length === 0) continue;
-        if (line.startsWith(FILE_MARKER)) {
-          this.#job = Number(line.slice(FILE_MARKER.length));
-          this.#jobId = this.#settings.jobIds[this.#job] ?? '';
-          continue;
-        }
-        const id = leadingRecordId(line);
-        if (id === undefined) {
-          this.#doubtful(line, out);
-          continue;
-        }
-        const record = this.#join.ordinalOf(id);
-        if (record < 0) continue; // a line of no record of the partition
-        const doc = this.#join.docOf(record);
-        // A document with a line for every chunk had its kept lines worked through; still not
-        // done (a torn line, two records of one chunk), it takes its next lines as they come.
-        if (this.#join.isDone(doc) || this.#mayBeComplete(doc)) {
-          this.#line(line, out);
-          continue;
-        }
-        if (this.#deferredBytes >= this.#deferMax) {
-          // Past the budget: the document's kept lines first, as they came first.
-          if (this.#kept.has(doc)) this.#replay(doc, out);
-          this.#line(line, out);
-          continue;
-        }
-        if (run < 0) {
-          run = this.#runs.length;
-          this.#runs.push(bytes);
-          this.#deferredBytes += bytes.length;
-        }
-        if (this.#defer(record, doc, run, lineStart, end)) this.#replay(doc, out);
+    for (let start = 0; start < bytes.length; ) {
+      const nl = bytes.indexOf(10, start);
+      const end = nl < 0 ? bytes.length : nl;
+      const lineStart = start;
+      start = end + 1;
+      if (end === lineStart) continue;
+      const idAt = this.#leading.at(bytes, lineStart, end);
+      if (idAt < 0) {
+        this.#other(this.#decoder.decode(bytes.subarray(lineStart, end)), out);
+        continue;
       }
+      const record = this.#join.ordinalAt(bytes, idAt);
+      if (record < 0) continue; // a line of no record of the partition
+      const doc = this.#join.docOf(record);
+      // A document with a line for every chunk had its kept lines worked through; still not
+      // done (a torn line, two records of one chunk), it takes its next lines as they come.
+      if (this.#join.isDone(doc) || this.#mayBeComplete(doc)) {
+        this.#line(this.#decoder.decode(bytes.subarray(lineStart, end)), out);
+        continue;
+      }
+      if (this.#deferredBytes >= this.#deferMax) {
+        // Past the budget: the document's kept lines first, as they came first.
+        if (this.#kept.has(doc)) this.#replay(doc, out);
+        this.#line(this.#decoder.decode(bytes.subarray(lineStart, end)), out);
+        continue;
+      }
+      if (run < 0) {
+        run = this.#runs.length;
+        this.#runs.push(bytes);
+        this.#deferredBytes += bytes.length;
+      }
+      if (this.#defer(record, doc, run, lineStart, end)) this.#replay(doc, out);
     }
     // Past the budget, every waiting document is worked through now and the bytes let go: those
     // still missing a chunk take their next lines as they come.
     if (this.#deferredBytes >= this.#deferMax) this.#replayAll(out);
+  }
+
+  /** A line that does not open with a certain recordId: a file marker, or a doubtful line. */
+  #other(line: string, out: OutcomeWrite[]): void {
+    if (line.startsWith(FILE_MARKER)) {
+      this.#job = Number(line.slice(FILE_MARKER.length));
+      this.#jobId = this.#settings.jobIds[this.#job] ?? '';
+      return;
+    }
+    this.#doubtful(line, out);
   }
 
   /** Works through one output segment's text; see `addOutputBytes`. */

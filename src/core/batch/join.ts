@@ -1,5 +1,6 @@
 import type { ChunkOutcome } from '../collect.ts';
 import type { IndexEntry } from '../outcomes.ts';
+import { RecordIds } from './record-ids.ts';
 
 /** A document with the outcomes of its chunks, ready for `decideDocument`. */
 export interface JoinedDocument {
@@ -44,7 +45,7 @@ function inRange(chunk: number, count: number): boolean {
  */
 export class DocumentJoin {
   /** Each recordId's ordinal: the last entry of a recordId places it. */
-  readonly #ordinals = new Map<string, number>();
+  readonly #ordinals = new RecordIds();
   readonly #chunkOf: number[] = [];
   readonly #docOf: DocState[] = [];
   /** The entry each record was read with (its type decides the schema its line is read with). */
@@ -58,7 +59,18 @@ export class DocumentJoin {
    * Adds an index entry. `recordId` and `chunk` default to the entry's: `IndexLineReader` passes a
    * document's shared entry with each twin's own.
    */
-  addEntry(entry: IndexEntry, recordId: string = entry.recordId, chunk: number = entry.chunk): void {
+  addEntry(entry: IndexEntry, recordId: unknown = entry.recordId, chunk: number = entry.chunk): void {
+    const ordinal = this.#add(entry, chunk);
+    // A recordId that is not a string is never looked up: no output line can name it.
+    if (typeof recordId === 'string') this.#ordinals.set(recordId, ordinal);
+  }
+
+  /** `addEntry` with the recordId at `bytes[at…at+11)`, eleven ASCII letters or digits. */
+  addEntryAt(entry: IndexEntry, bytes: Uint8Array, at: number, chunk: number): void {
+    this.#ordinals.setBytes(bytes, at, this.#add(entry, chunk));
+  }
+
+  #add(entry: IndexEntry, chunk: number): number {
     // A document's twins come in a row with its one entry: the lookup is made once for them.
     let doc = entry === this.#lastEntry ? this.#lastDoc : this.#docs.get(entry.docId);
     if (!doc) {
@@ -82,7 +94,7 @@ export class DocumentJoin {
     this.#chunkOf.push(chunk);
     this.#docOf.push(doc);
     this.#entryOf.push(entry);
-    this.#ordinals.set(recordId, ordinal);
+    return ordinal;
   }
 
   /**
@@ -90,8 +102,8 @@ export class DocumentJoin {
    * line belongs to no record of the partition or its chunk already has an outcome.
    */
   accept(recordId: unknown): number {
-    const ordinal = typeof recordId === 'string' ? this.#ordinals.get(recordId) : undefined;
-    if (ordinal === undefined) return -1;
+    const ordinal = typeof recordId === 'string' ? this.#ordinals.get(recordId) : -1;
+    if (ordinal < 0) return -1;
     const doc = this.#docOf[ordinal] as DocState;
     const chunk = this.#chunkOf[ordinal] as number;
     if (doc.done) {
@@ -103,7 +115,12 @@ export class DocumentJoin {
 
   /** The ordinal of the record with this recordId, or −1; nothing else is checked. */
   ordinalOf(recordId: string): number {
-    return this.#ordinals.get(recordId) ?? -1;
+    return this.#ordinals.get(recordId);
+  }
+
+  /** `ordinalOf` the recordId at `bytes[at…at+11)`, eleven ASCII letters or digits. */
+  ordinalAt(bytes: Uint8Array, at: number): number {
+    return this.#ordinals.getBytes(bytes, at);
   }
 
   /** The ordinal of a record's document. */

@@ -12,6 +12,7 @@
  */
 
 import type { IndexEntry } from '../outcomes.ts';
+import { isIdUnit } from './record-ids.ts';
 
 const PREFIX = '{"recordId":"';
 const ID_END = PREFIX.length + 11;
@@ -23,10 +24,7 @@ const DOC_PREFIX = '","docId":"';
  */
 function opensWithRecordId(line: string): boolean {
   if (!line.startsWith(PREFIX)) return false;
-  for (let i = PREFIX.length; i < ID_END; i++) {
-    const c = line.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
-  }
+  for (let i = PREFIX.length; i < ID_END; i++) if (!isIdUnit(line.charCodeAt(i))) return false;
   return true;
 }
 
@@ -35,6 +33,71 @@ export function leadingRecordId(line: string): string | undefined {
   if (!opensWithRecordId(line) || line.charCodeAt(ID_END) !== 34) return undefined;
   if (line.includes('"recordId"', ID_END) || line.includes('\\u')) return undefined;
   return line.slice(PREFIX.length, ID_END);
+}
+
+const ENCODER = new TextEncoder();
+const PREFIX_BYTES = ENCODER.encode(PREFIX);
+const RECORD_ID_KEY = ENCODER.encode('"recordId"');
+const BACKSLASH = 92;
+const LETTER_U = 117;
+/** The `I` of `"recordId"`, the rarest of its bytes in model output: the one searched for. */
+const LETTER_I = 73;
+const I_AT = 7;
+
+/**
+ * `leadingRecordId` for the lines of a byte run, read in order, without decoding them: where in
+ * the run the recordId is, when certain. A UTF-8 line holds an ASCII character exactly where its
+ * text does, so the answer is `leadingRecordId`'s for the decoded line. The next `\` and `I` of the
+ * run are remembered across lines: most lines hold neither past their recordId, and each search
+ * then serves many lines.
+ */
+export class LeadingRecordIds {
+  #bytes: Uint8Array | undefined;
+  #start = -1;
+  /** The first `\` and `I` at or after where the last line's searches began (the run's end for none). */
+  #backslash = -1;
+  #letterI = -1;
+
+  /** The offset of the recordId of the line `bytes[start, end)`, or −1 when it is not certain. */
+  at(bytes: Uint8Array, start: number, end: number): number {
+    if (end - start <= ID_END || !opensWithRecordIdAt(bytes, start) || bytes[start + ID_END] !== 34)
+      return -1;
+    if (bytes !== this.#bytes || start < this.#start) {
+      this.#bytes = bytes;
+      this.#backslash = -1;
+      this.#letterI = -1;
+    }
+    this.#start = start;
+    // No `\u` anywhere in the line.
+    let b = this.#backslash < start ? find(bytes, BACKSLASH, start) : this.#backslash;
+    while (b < end && bytes[b + 1] !== LETTER_U) b = find(bytes, BACKSLASH, b + 1);
+    this.#backslash = b;
+    if (b < end) return -1;
+    // No `"recordId"` from the end of the recordId on.
+    const from = start + ID_END + I_AT;
+    let i = this.#letterI < from ? find(bytes, LETTER_I, from) : this.#letterI;
+    while (i < end && !isRecordIdKey(bytes, i - I_AT)) i = find(bytes, LETTER_I, i + 1);
+    this.#letterI = i;
+    if (i < end) return -1;
+    return start + PREFIX.length;
+  }
+}
+
+/** `opensWithRecordId` for the line at `start` of `bytes` (whose end is at least ID_END further). */
+function opensWithRecordIdAt(bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < PREFIX.length; i++) if (bytes[start + i] !== PREFIX_BYTES[i]) return false;
+  for (let i = PREFIX.length; i < ID_END; i++) if (!isIdUnit(bytes[start + i] as number)) return false;
+  return true;
+}
+
+function find(bytes: Uint8Array, byte: number, from: number): number {
+  const at = bytes.indexOf(byte, from);
+  return at < 0 ? bytes.length : at;
+}
+
+function isRecordIdKey(bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < RECORD_ID_KEY.length; k++) if (bytes[at + k] !== RECORD_ID_KEY[k]) return false;
+  return true;
 }
 
 /** recordId and docId of an index line (`{"recordId":"…","docId":"…",…}`, as Assemble writes it) when certain. */
@@ -67,38 +130,56 @@ const CHUNK_KEY = ',"chunk":';
  * escape that could spell one, that would override them.
  */
 export class IndexLineReader {
-  /** The recordId of the line `next` read last (its entry may be a template shared with others). */
-  recordId = '';
+  /**
+   * Where the recordId of the line `next` read last is in its bytes (eleven ASCII letters or
+   * digits), or −1 when it is the entry's own (a line read in full).
+   */
+  recordIdAt = -1;
   /** The chunk of the line `next` read last. */
   chunk = 0;
   #template: IndexEntry | undefined;
-  /** The template line between its recordId and its chunk's digits: `","docId":…,"chunk":`. */
-  #middle = '';
-  /** The template line after its chunk's digits. */
-  #tail = '';
+  /** The template line's bytes between its recordId and its chunk's digits: `","docId":…,"chunk":`. */
+  #middle = new Uint8Array();
+  /** The template line's bytes after its chunk's digits. */
+  #tail = new Uint8Array();
+  readonly #decoder = new TextDecoder();
 
   /**
-   * A line's entry, shared with its twins: its own recordId and chunk are `recordId` and `chunk`
-   * (for a line read in full, the entry's own).
+   * The entry of the line `bytes[start, end)`, shared with its twins: its own recordId and chunk
+   * are `recordIdAt` and `chunk`. Only a line that is not a twin is decoded.
    */
-  next(line: string): IndexEntry {
+  next(bytes: Uint8Array, start: number, end: number): IndexEntry {
     const template = this.#template;
-    if (template && this.#twin(line)) return template;
+    if (template && this.#twin(bytes, start, end)) return template;
+    const line = this.#decoder.decode(bytes.subarray(start, end));
     const entry = JSON.parse(line) as IndexEntry;
     this.#learn(line, entry);
-    this.recordId = entry?.recordId;
+    this.recordIdAt = -1;
     this.chunk = entry?.chunk;
     return entry;
   }
 
   /** Whether the line is the template's twin; if so, its recordId and chunk are taken. */
-  #twin(line: string): boolean {
-    const digits = ID_END + this.#middle.length;
-    if (!opensWithRecordId(line) || !line.startsWith(this.#middle, ID_END)) return false;
-    const end = digitsEnd(line, digits);
-    if (end < 0 || line.length - end !== this.#tail.length || !line.endsWith(this.#tail)) return false;
-    this.recordId = line.slice(PREFIX.length, ID_END);
-    this.chunk = Number(line.slice(digits, end));
+  #twin(bytes: Uint8Array, start: number, end: number): boolean {
+    const middle = this.#middle;
+    const tail = this.#tail;
+    const from = start + ID_END;
+    if (end - from < middle.length + tail.length || !opensWithRecordIdAt(bytes, start)) return false;
+    for (let i = 0; i < middle.length; i++) if (bytes[from + i] !== middle[i]) return false;
+    const digits = from + middle.length;
+    const stop = end - tail.length;
+    let chunk = 0;
+    let i = digits;
+    for (; i < stop; i++) {
+      const c = bytes[i] as number;
+      if (c < 48 || c > 57) return false;
+      chunk = chunk * 10 + (c - 48);
+    }
+    const n = stop - digits;
+    if (n === 0 || n > 9 || (n > 1 && bytes[digits] === 48)) return false;
+    for (let k = 0; k < tail.length; k++) if (bytes[stop + k] !== tail[k]) return false;
+    this.recordIdAt = start + PREFIX.length;
+    this.chunk = chunk;
     return true;
   }
 
@@ -124,8 +205,8 @@ export class IndexLineReader {
     const tail = line.slice(end);
     if (tail.includes('"recordId"') || tail.includes('"chunk"') || tail.includes('\\u')) return;
     this.#template = entry;
-    this.#middle = middle;
-    this.#tail = tail;
+    this.#middle = ENCODER.encode(middle);
+    this.#tail = ENCODER.encode(tail);
   }
 }
 

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IndexLineReader, indexLineKeys, leadingRecordId } from '../../../../src/core/batch/line-keys.ts';
+import {
+  IndexLineReader,
+  indexLineKeys,
+  LeadingRecordIds,
+  leadingRecordId,
+} from '../../../../src/core/batch/line-keys.ts';
 import type { IndexEntry } from '../../../../src/core/outcomes.ts';
 
 const alnum = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.split(''));
@@ -59,6 +64,37 @@ describe('Function: leadingRecordId', () => {
   });
 });
 
+describe('Class: LeadingRecordIds', () => {
+  it('answers for each line of a byte run exactly as leadingRecordId does for its text', () => {
+    const line = fc
+      .record({ recordId: id, modelInput: fc.jsonValue(), modelOutput: fc.jsonValue() })
+      .chain((o) => tweak(JSON.stringify(o)));
+    const text = fc.oneof(line, fc.string(), fc.constant(`{"recordId":"${A}","x":"\\u00e9 I \\\\ \\n"}`));
+    const run = fc.array(fc.oneof({ weight: 4, arbitrary: line }, { weight: 1, arbitrary: text }));
+    fc.assert(
+      // One reader for two runs, the first read again after the second, as a decider's runs come.
+      fc.property(run, run, (a, b) => {
+        const reader = new LeadingRecordIds();
+        const runs = [a, b].map((ls) => {
+          const lines = ls.map((l) => l.replaceAll('\n', ' '));
+          return { lines, bytes: new TextEncoder().encode(lines.join('\n')) };
+        });
+        for (const { lines, bytes } of [...runs, runs[0] as (typeof runs)[number]]) {
+          let start = 0;
+          for (const l of lines) {
+            const end = start + new TextEncoder().encode(l).length;
+            const at = reader.at(bytes, start, end);
+            const fast = at < 0 ? undefined : new TextDecoder().decode(bytes.subarray(at, at + 11));
+            expect(fast).toBe(leadingRecordId(l));
+            start = end + 1;
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('Function: indexLineKeys', () => {
   it('answers only with what JSON.parse would read', () => {
     const entry = fc
@@ -100,8 +136,11 @@ describe('Function: indexLineKeys', () => {
 
 /** A line's entry as an object of its own, from the shared one `next` hands over. */
 function read(reader: IndexLineReader, line: string): IndexEntry {
-  const entry = reader.next(line);
-  return { ...entry, recordId: reader.recordId, chunk: reader.chunk };
+  const bytes = new TextEncoder().encode(`\n${line}\n`);
+  const entry = reader.next(bytes, 1, bytes.length - 1);
+  const at = reader.recordIdAt;
+  const recordId = at < 0 ? entry.recordId : new TextDecoder().decode(bytes.subarray(at, at + 11));
+  return { ...entry, recordId, chunk: reader.chunk };
 }
 
 describe('Class: IndexLineReader', () => {
