@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
+import { indexOfBytes } from '../core/batch/bytes.ts';
 import { BoundedRunner, mapOrdered, readingAhead } from '../core/batch/concurrency.ts';
 import {
   type DeciderSettings,
@@ -771,7 +772,7 @@ function lineSlice(
 /** The offset after the newline ending the line at `from`; −1 past the last line. */
 function nextLine(bytes: Uint8Array, from: number): number {
   if (from >= bytes.length) return -1;
-  const nl = bytes.indexOf(10, from);
+  const nl = indexOfBytes(bytes, 10, from);
   return nl < 0 ? bytes.length : nl + 1;
 }
 

@@ -3,6 +3,7 @@ import { decideDocument, interpretOutputLine } from '../collect.ts';
 import type { JsonSchema, ModelFamily } from '../families/types.ts';
 import { keys } from '../keys.ts';
 import type { RejectedRecord, ResultRecord } from '../outcomes.ts';
+import { indexOfBytes } from './bytes.ts';
 import { DocumentJoin, type JoinedDocument } from './join.ts';
 import { KeptLines } from './kept-lines.ts';
 import { IndexLineReader, LeadingRecordIds } from './line-keys.ts';
@@ -124,7 +125,7 @@ export class PartitionDecider {
   addIndexBytes(bytes: Uint8Array): void {
     const reader = this.#index;
     for (let start = 0; start < bytes.length; ) {
-      const nl = bytes.indexOf(10, start);
+      const nl = indexOfBytes(bytes, 10, start);
       const end = nl < 0 ? bytes.length : nl;
       const lineStart = start;
       start = end + 1;
@@ -151,7 +152,7 @@ export class PartitionDecider {
   addOutputBytes(bytes: Uint8Array, out: OutcomeWrite[]): void {
     let run = -1;
     for (let start = 0; start < bytes.length; ) {
-      const nl = bytes.indexOf(10, start);
+      const nl = indexOfBytes(bytes, 10, start);
       const end = nl < 0 ? bytes.length : nl;
       const lineStart = start;
       start = end + 1;

@@ -12,6 +12,7 @@
  */
 
 import type { IndexEntry } from '../outcomes.ts';
+import { indexOfBytes } from './bytes.ts';
 import { isIdUnit } from './record-ids.ts';
 
 const PREFIX = '{"recordId":"';
@@ -40,8 +41,8 @@ const PREFIX_BYTES = ENCODER.encode(PREFIX);
 const RECORD_ID_KEY = ENCODER.encode('"recordId"');
 const BACKSLASH = 92;
 const LETTER_U = 117;
-/** The `I` of `"recordId"`, the rarest of its bytes in model output: the one searched for. */
 const LETTER_I = 73;
+/** Where the `I` is in `"recordId"`. */
 const I_AT = 7;
 
 /**
@@ -73,7 +74,9 @@ export class LeadingRecordIds {
     while (b < end && bytes[b + 1] !== LETTER_U) b = find(bytes, BACKSLASH, b + 1);
     this.#backslash = b;
     if (b < end) return -1;
-    // No `"recordId"` from the end of the recordId on.
+    // No `"recordId"` from the end of the recordId on: its `I`, the rarest of its bytes in model
+    // output, is searched for (natively, a byte sequence is slower to find: its search is set up
+    // anew for each call).
     const from = start + ID_END + I_AT;
     let i = this.#letterI < from ? find(bytes, LETTER_I, from) : this.#letterI;
     while (i < end && !isRecordIdKey(bytes, i - I_AT)) i = find(bytes, LETTER_I, i + 1);
@@ -90,14 +93,14 @@ function opensWithRecordIdAt(bytes: Uint8Array, start: number): boolean {
   return true;
 }
 
-function find(bytes: Uint8Array, byte: number, from: number): number {
-  const at = bytes.indexOf(byte, from);
-  return at < 0 ? bytes.length : at;
-}
-
 function isRecordIdKey(bytes: Uint8Array, at: number): boolean {
   for (let k = 0; k < RECORD_ID_KEY.length; k++) if (bytes[at + k] !== RECORD_ID_KEY[k]) return false;
   return true;
+}
+
+function find(bytes: Uint8Array, value: number | Uint8Array, from: number): number {
+  const at = indexOfBytes(bytes, value, from);
+  return at < 0 ? bytes.length : at;
 }
 
 /** recordId and docId of an index line (`{"recordId":"…","docId":"…",…}`, as Assemble writes it) when certain. */

@@ -1,3 +1,5 @@
+import { indexOfBytes } from './bytes.ts';
+
 /** What `BatchedLines` writes to: an `ObjectWriter` of the store, typed structurally so core stays pure. */
 export interface LineSink {
   write(data: string): Promise<void>;
@@ -57,7 +59,7 @@ export function* linePieces(bytes: Uint8Array, size: number): Generator<Uint8Arr
     let end = start + size;
     if (end >= bytes.length) end = bytes.length;
     else {
-      const nl = bytes.indexOf(10, end);
+      const nl = indexOfBytes(bytes, 10, end);
       end = nl < 0 ? bytes.length : nl + 1;
     }
     yield bytes.subarray(start, end);
