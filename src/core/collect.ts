@@ -255,7 +255,10 @@ export function mergeChunks(parts: readonly ChunkRecord[]): {
   record: Record<string, unknown>;
   conflicts: string[];
 } {
-  const sorted = [...parts].sort((a, b) => a.chunk - b.chunk);
+  // `decideDocument` passes them in order already: a sorted copy per document only when not.
+  const sorted = parts.every((p, i) => i === 0 || (parts[i - 1] as ChunkRecord).chunk <= p.chunk)
+    ? parts
+    : [...parts].sort((a, b) => a.chunk - b.chunk);
   const record: Record<string, unknown> = {};
   const conflicts: string[] = [];
   // The serialized items of each merged array, kept across chunks rather than rebuilt per chunk:

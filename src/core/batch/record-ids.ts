@@ -47,7 +47,10 @@ export class RecordIds {
     if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
     const slot = this.#slot(bytes, at);
     if ((this.#slots[slot] as number) < 0) {
-      this.#keys.set(bytes.subarray(at, at + RECORD_ID_LENGTH), slot * RECORD_ID_LENGTH);
+      // Copied byte by byte: a subarray to copy from would be an object per record.
+      const keys = this.#keys;
+      const k = slot * RECORD_ID_LENGTH;
+      for (let i = 0; i < RECORD_ID_LENGTH; i++) keys[k + i] = bytes[at + i] as number;
       this.#size++;
     }
     this.#slots[slot] = ordinal;
