@@ -185,9 +185,44 @@ export class FsStore implements ObjectStore {
   }
 
   async *chunks(key: string): AsyncIterable<Uint8Array> {
+    if (this.#inline) {
+      yield* this.#chunksInline(key);
+      return;
+    }
     // Larger reads than `lines` makes: each is a round trip through the thread pool, and a reader
     // deciding between them (Collect's task thread) lets one through per turn of its event loop.
     yield* await this.#read(key, CHUNKS_BYTES);
+  }
+
+  /**
+   * `chunks` with a synchronous read per chunk, each a fresh buffer. On a file system in memory a
+   * read of CHUNKS_BYTES is a copy of about 50 µs, which holds nothing up; through a read stream,
+   * reading 680 MB of Collect's benchmark output cost about 1.5 s of CPU (a thread-pool round trip,
+   * a promise and stream bookkeeping per chunk) against about 0.2 s.
+   */
+  *#chunksInline(key: string): Generator<Uint8Array> {
+    const path = this.path(key);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+      if (fstatSync(fd).isDirectory()) {
+        closeSync(fd);
+        throw new NotFoundError(key);
+      }
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) throw new NotFoundError(key);
+      throw error;
+    }
+    try {
+      for (;;) {
+        const buffer = Buffer.allocUnsafeSlow(CHUNKS_BYTES);
+        const n = readSync(fd, buffer, 0, CHUNKS_BYTES, null);
+        if (n === 0) return;
+        yield n === CHUNKS_BYTES ? buffer : buffer.subarray(0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async *lines(key: string): AsyncIterable<string> {

@@ -143,6 +143,10 @@ describe.each([
     await expect(async () => {
       for await (const _ of store.chunks('missing')) break;
     }).rejects.toBeInstanceOf(NotFoundError);
+    // A folder is no object, as in S3.
+    await expect(async () => {
+      for await (const _ of store.chunks('runs/r/output/j')) break;
+    }).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('reads and writes objects above the synchronous size the same way, conditional writes included', async () => {
