@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
-import { indexOfBytes } from '../core/batch/bytes.ts';
 import { BoundedRunner, mapOrdered, readingAhead } from '../core/batch/concurrency.ts';
 import {
   type DeciderSettings,
@@ -11,7 +10,7 @@ import {
 } from '../core/batch/decide.ts';
 import { deferMaxAgeHours, type JobFacts, jobDispositions } from '../core/batch/defer.ts';
 import { indexLineKeys, leadingRecordId } from '../core/batch/line-keys.ts';
-import { BatchedLines, linePieces, lineRuns, textLines } from '../core/batch/lines.ts';
+import { BatchedLines, LineSlices, linePieces, lineRuns, textLines } from '../core/batch/lines.ts';
 import { PartitionSpill, partitionCount, partitionOf, spillBudget } from '../core/batch/partition.ts';
 import { assemblyQuotas, JobPlanner } from '../core/batch/planner.ts';
 import { RecordRouter } from '../core/batch/record-router.ts';
@@ -696,14 +695,12 @@ async function filePartitions(
   jobIds: string[],
 ): Promise<Partitions | undefined> {
   if (!plan.aligned || !plan.jobs.every((j) => Array.isArray(j.files))) return undefined;
-  const parts: { job: JobItem; part: number; firstLine: number; lines: number; outputs: string[] }[] = [];
+  const parts: { job: JobItem; part: number; outputs: string[] }[] = [];
   const partOf = new Map<string, number>();
   for (const job of plan.jobs) {
-    let firstLine = 0;
-    for (const [part, lines] of job.files.entries()) {
+    for (const part of job.files.keys()) {
       partOf.set(`${job.job}/${part}`, parts.length);
-      parts.push({ job, part, firstLine, lines, outputs: [] });
-      firstLine += lines;
+      parts.push({ job, part, outputs: [] });
     }
   }
   const outputPrefix = keys.outputPrefix(plan.runId, plan.attempt);
@@ -715,30 +712,25 @@ async function filePartitions(
     const file = jobIds.push(obj.key.slice(outputPrefix.length).split('/')[0] ?? '') - 1;
     parts[p]?.outputs.push(`${FILE_MARKER}${file}\n`, obj.key);
   }
-  // A job's index is read once, when its first partition is fed, and dropped after its last.
-  const indexes = new Map<number, Promise<Uint8Array>>();
-  // Where in its job's index the last slice taken ended: partitions are fed about in order, and
-  // finding each slice's start from the top walked the index's lines over and over.
-  const sliceEnds = new Map<number, { line: number; offset: number }>();
+  // A job's index is read as its partitions are fed, a slice for each, and let go after its last.
+  const indexes = new Map<number, LineSlices>();
   const encoder = new TextEncoder();
   return {
     partitions: parts.length,
     byFile: true,
     feed: {
       async *index(p) {
-        const { job, part, firstLine, lines } = parts[p] as (typeof parts)[number];
-        let bytes = indexes.get(job.job);
-        if (!bytes) {
-          bytes = ctx.store.get(keys.jobIndex(plan.runId, plan.attempt, job.job));
-          indexes.set(job.job, bytes);
+        const { job, part } = parts[p] as (typeof parts)[number];
+        let slices = indexes.get(job.job);
+        if (!slices) {
+          slices = new LineSlices(
+            ctx.store.chunks(keys.jobIndex(plan.runId, plan.attempt, job.job)),
+            job.files,
+          );
+          indexes.set(job.job, slices);
         }
-        const all = await bytes;
         if (part === job.files.length - 1) indexes.delete(job.job);
-        const known = sliceEnds.get(job.job);
-        const from = known && known.line <= firstLine ? known : { line: 0, offset: 0 };
-        const slice = lineSlice(all, from.offset, firstLine - from.line, lines);
-        sliceEnds.set(job.job, { line: firstLine + lines, offset: slice.end });
-        yield slice.bytes;
+        yield await slices.take(part);
       },
       async *output(p) {
         for (const item of (parts[p] as (typeof parts)[number]).outputs) {
@@ -748,32 +740,6 @@ async function filePartitions(
       },
     },
   };
-}
-
-/**
- * Lines [skip, skip + count) of the newline-terminated UTF-8 lines that start at byte `from`, as a
- * copy of their own, with the offset where they end.
- */
-function lineSlice(
-  bytes: Uint8Array,
-  from: number,
-  skip: number,
-  count: number,
-): { bytes: Uint8Array; end: number } {
-  let start = from;
-  for (let i = 0; i < skip && start >= 0; i++) start = nextLine(bytes, start);
-  if (start < 0) return { bytes: new Uint8Array(), end: bytes.length };
-  let end = start;
-  for (let i = 0; i < count && end >= 0; i++) end = nextLine(bytes, end);
-  if (end < 0) end = bytes.length;
-  return { bytes: bytes.slice(start, end), end };
-}
-
-/** The offset after the newline ending the line at `from`; −1 past the last line. */
-function nextLine(bytes: Uint8Array, from: number): number {
-  if (from >= bytes.length) return -1;
-  const nl = indexOfBytes(bytes, 10, from);
-  return nl < 0 ? bytes.length : nl + 1;
 }
 
 /** Puts a document back in `staged/` for the next attempt of the same run, with what went wrong. */

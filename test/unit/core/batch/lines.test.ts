@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchedLines, linePieces, lineRuns } from '../../../../src/core/batch/lines.ts';
+import { BatchedLines, LineSlices, linePieces, lineRuns } from '../../../../src/core/batch/lines.ts';
 
 describe('Class: BatchedLines', () => {
   it('writes lines in pieces of about the given size, everything once and in order, then closes', async () => {
@@ -114,5 +114,49 @@ describe('Function: lineRuns', () => {
     for await (const run of lineRuns(chunked(bytes, [7, 30, 51, 60]), 10))
       runs.push(Buffer.from(run).toString());
     expect(runs).toEqual([line, line]);
+  });
+});
+
+describe('Class: LineSlices', () => {
+  async function* chunked(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+    let at = 0;
+    for (const cut of [...cuts].sort((a, b) => a - b)) {
+      if (cut > at && cut < bytes.length) {
+        yield bytes.slice(at, cut);
+        at = cut;
+      }
+    }
+    if (at < bytes.length) yield bytes.slice(at);
+  }
+
+  it('gives each slice its lines, whatever the chunks, the order asked and a short stream', async () => {
+    const input = fc.record({
+      lines: fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => s.replaceAll('\n', ' '))),
+      counts: fc.array(fc.nat(4), { maxLength: 8 }),
+      cuts: fc.array(fc.nat(200)),
+      trailingNewline: fc.boolean(),
+      order: fc.array(fc.nat(20)),
+    });
+    await fc.assert(
+      fc.asyncProperty(input, async ({ lines, counts, cuts, trailingNewline, order }) => {
+        const text = lines.join('\n') + (trailingNewline && lines.length > 0 ? '\n' : '');
+        const bytes = new TextEncoder().encode(text);
+        const slices = new LineSlices(chunked(bytes, cuts), counts);
+        // The slices asked for in a shuffled order, each once; what they hold, put back in order.
+        const asked = [
+          ...new Set([...order.map((i) => i % Math.max(1, counts.length)), ...counts.keys()]),
+        ].filter((i) => i < counts.length);
+        const got = new Map<number, string>();
+        await Promise.all(asked.map(async (i) => got.set(i, new TextDecoder().decode(await slices.take(i)))));
+        // Expected: the lines in order, `counts[i]` at a time, newlines kept as the stream has them.
+        const all = text.length === 0 ? [] : text.split(/(?<=\n)/);
+        let at = 0;
+        for (const [i, n] of counts.entries()) {
+          expect(got.get(i)).toBe(all.slice(at, at + n).join(''));
+          at += n;
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
