@@ -858,13 +858,15 @@ const COLLECT_WORKER = 'docbatch-collect-decider';
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
 /**
- * Old generation of a worker, MB. Unbounded, V8 sizes it from the machine's memory and let a
- * worker's grow by 100–200 MB of dead partitions before collecting them; bounded, it collects
- * sooner (1M lines: peak RSS 521 → 326 MB, with the process's young generation at 8 MB). What a
- * partition keeps alive is its 10,000 index entries and the parsed answers of the documents still
- * waiting for a chunk: about 10 KB a record at most for the schemas' records, 100 MB, well within.
+ * Old generation of a worker, MB. V8 lets an old generation grow between full collections by a
+ * factor it scales with this limit: 1.3 at 256 MB, up to 4 at 2 GB (64-bit). A worker's live heap
+ * is about 10 MB (its partition's index and the documents being decided; lines wait as bytes
+ * outside the heap), so at 256 MB it ran a full collection every 150 ms or so: 59 in a 1M-line
+ * run, whose concurrent marking kept V8's helper threads busy 2.8-3.4 s. At 2 GB: 20 collections,
+ * 2.0-2.6 s, for a peak RSS of 252-261 MB against 234-240. (Unbounded, with the larger live heaps
+ * of earlier versions, a worker's heap grew by 100-200 MB before a collection.)
  */
-const WORKER_OLD_GENERATION_MB = 256;
+const WORKER_OLD_GENERATION_MB = 2048;
 /**
  * Node options Collect's process should run with (the Lambda's NODE_OPTIONS, the benchmark's
  * flags): its own thread allocates steadily (file reads, outcome bodies, the partitions it
