@@ -491,7 +491,7 @@ export async function collect(
   // the outcomes an earlier try wrote included.
   const decidedWriter = ctx.store.openWriter(keys.decided(runId, attempt));
   const decided = new BatchedLines(decidedWriter);
-  const write = async (w: OutcomeWrite): Promise<void> => {
+  const write = async (w: TaskWrite): Promise<void> => {
     if (w.kind === 'redrive') {
       await restage(ctx, w.docId, w.attempt, w.feedback);
       redrive++;
@@ -502,7 +502,7 @@ export async function collect(
     else rejected++;
   };
   const outcomes = new BoundedRunner(OUTCOME_CONCURRENCY);
-  const apply = async (writes: readonly OutcomeWrite[]): Promise<void> => {
+  const apply = async (writes: readonly TaskWrite[]): Promise<void> => {
     for (const w of writes) {
       if (w.kind !== 'redrive')
         await decided.add(
@@ -787,7 +787,7 @@ async function decideHere(
   settings: DeciderSettings,
   family: ModelFamily,
   ctx: TaskContext,
-  apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
+  apply: (writes: readonly TaskWrite[]) => Promise<void>,
 ): Promise<Tally> {
   const tally: Tally = { records: 0, errorRecords: 0, tokens: { input: 0, output: 0 } };
   for (let p = 0; p < partitions; p++)
@@ -805,7 +805,7 @@ async function decidePartitionHere(
   settings: DeciderSettings,
   family: ModelFamily,
   ctx: TaskContext,
-  apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
+  apply: (writes: readonly TaskWrite[]) => Promise<void>,
   tally: Tally,
   turnBytes = Number.POSITIVE_INFINITY,
 ): Promise<void> {
@@ -845,7 +845,7 @@ type WorkerWork = { op: 'index' | 'output'; bytes: Uint8Array } | { op: 'finish'
 type WorkerRequest = WorkerWork & { seq: number };
 type WorkerReply = {
   seq: number;
-  writes?: OutcomeWrite[];
+  writes?: TaskWrite[];
   tally?: Tally;
   error?: { name: string; message: string; stack?: string };
 };
@@ -908,7 +908,7 @@ async function decideInWorkers(
   settings: DeciderSettings,
   family: ModelFamily,
   ctx: TaskContext,
-  apply: (writes: readonly OutcomeWrite[]) => Promise<void>,
+  apply: (writes: readonly TaskWrite[]) => Promise<void>,
 ): Promise<Tally> {
   const data: CollectWorkerData = {
     role: COLLECT_WORKER,
@@ -934,15 +934,20 @@ async function decideInWorkers(
   // A worker's requests stay queued across its partitions' ends, so that it starts the next one
   // while this thread, busy deciding or writing, has yet to read its answer to the last.
   const serve = async (worker: WorkerChannel): Promise<void> => {
-    const answers: Promise<WorkerReply>[] = [];
+    const answers: Promise<void>[] = [];
     const handle = async (reply: WorkerReply) => {
       if (reply.writes) await apply(reply.writes);
       if (reply.tally) addTally(tally, reply.tally);
     };
     const send = async (request: WorkerWork) => {
-      answers.push(worker.request(request));
-      if (answers.length > WORKER_REQUESTS_AHEAD)
-        await handle(await (answers.shift() as Promise<WorkerReply>));
+      // An answer's outcomes are written as soon as it comes, not when its turn to be awaited
+      // comes: held that long, 16 answers' outcome bodies (about 4 MB) outlived the young
+      // generation's collections and were promoted.
+      const handled = worker.request(request).then(handle);
+      // Awaited in order below: until then a failure must not count as unhandled.
+      handled.catch(() => {});
+      answers.push(handled);
+      if (answers.length > WORKER_REQUESTS_AHEAD) await answers.shift();
     };
     while (next < partitions) {
       const p = next++;
@@ -950,7 +955,7 @@ async function decideInWorkers(
       for await (const bytes of feed.output(p)) await send({ op: 'output', bytes });
       await send({ op: 'finish' });
     }
-    while (answers.length > 0) await handle(await (answers.shift() as Promise<WorkerReply>));
+    while (answers.length > 0) await answers.shift();
   };
   try {
     await Promise.all([
@@ -1033,15 +1038,23 @@ function serveDecisions(port: MessagePort, data: CollectWorkerData): void {
       else {
         decider.finish(writes);
         const { records, errorRecords, tokens } = decider;
-        port.postMessage({
-          seq: request.seq,
-          writes,
-          tally: { records, errorRecords, tokens },
-        } satisfies WorkerReply);
+        const packed = packBodies(writes);
+        port.postMessage(
+          {
+            seq: request.seq,
+            writes: packed.writes,
+            tally: { records, errorRecords, tokens },
+          } satisfies WorkerReply,
+          packed.buffers,
+        );
         decider = new PartitionDecider(settings, family, schemas);
         return;
       }
-      port.postMessage({ seq: request.seq, ...(writes.length > 0 ? { writes } : {}) } satisfies WorkerReply);
+      const packed = packBodies(writes);
+      port.postMessage(
+        { seq: request.seq, ...(writes.length > 0 ? { writes: packed.writes } : {}) } satisfies WorkerReply,
+        packed.buffers,
+      );
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       port.postMessage({
@@ -1052,11 +1065,51 @@ function serveDecisions(port: MessagePort, data: CollectWorkerData): void {
   });
 }
 
+const BODY_ENCODER = new TextEncoder();
+
+/**
+ * A worker's outcome writes with their bodies as UTF-8 bytes, views into buffers that move to the
+ * task's thread with the answer (`buffers`, for the transfer list). As strings, each body was
+ * copied into the message, made again on the task's heap and encoded again to be written; many
+ * outlived a young-generation collection there while the answer's writes went through. In a 1M-line
+ * run, what the sampling heap profiler saw of the task's allocations outlive one fell from 199 to
+ * 171 MB, and what its young-generation collections promoted from 150 to 104 MB.
+ */
+function packBodies(writes: readonly OutcomeWrite[]): { writes: TaskWrite[]; buffers: ArrayBuffer[] } {
+  let chars = 0;
+  for (const w of writes) if (w.kind !== 'redrive') chars += w.body.length;
+  const buffers: ArrayBuffer[] = [];
+  let arena = new Uint8Array(0);
+  let at = 0;
+  const packed = writes.map((w): TaskWrite => {
+    if (w.kind === 'redrive') return w;
+    let { read, written } = BODY_ENCODER.encodeInto(w.body, arena.subarray(at));
+    if (read < w.body.length) {
+      // Outcomes are mostly ASCII: a buffer with room for the characters left and an eighth more,
+      // at least three bytes a character for this one.
+      arena = new Uint8Array(Math.max(w.body.length * 3, chars + (chars >> 3)));
+      buffers.push(arena.buffer);
+      at = 0;
+      ({ written } = BODY_ENCODER.encodeInto(w.body, arena));
+    }
+    chars -= w.body.length;
+    const body = arena.subarray(at, at + written);
+    at += written;
+    return { ...w, body };
+  });
+  return { writes: packed, buffers };
+}
+
+/** An outcome write as the task's thread gets it: from a worker, with its body as UTF-8 bytes. */
+type TaskWrite =
+  | OutcomeWrite
+  | (Omit<Extract<OutcomeWrite, { kind: 'result' | 'rejected' }>, 'body'> & { body: Uint8Array });
+
 /**
  * Writes an outcome once: a second Collect of the same run finds it there and leaves it. True when
  * this call wrote it.
  */
-async function putOnce(ctx: TaskContext, key: string, body: string): Promise<boolean> {
+async function putOnce(ctx: TaskContext, key: string, body: string | Uint8Array): Promise<boolean> {
   try {
     await ctx.store.put(key, body, { ifNoneMatch: true });
     return true;

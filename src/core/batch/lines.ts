@@ -11,6 +11,11 @@ export interface LineSink {
  * 64 K characters instead of one per record keeps the per-write overhead (a promise, a stream chunk,
  * a multipart bookkeeping step) off the per-record path. Pieces stay below V8's large-object size
  * (128 KiB), so they die young instead of piling up in the old generation until a full GC.
+ *
+ * `add` waits only when two pieces are already waiting behind the one being written: a caller that
+ * waited for each write (as it did) held up whatever it was working through meanwhile, and in
+ * Collect that was a worker's answer, whose outcome bodies then outlived young-generation
+ * collections. A failed write is rethrown by the next `add`, `flush` or `close`.
  */
 export class BatchedLines {
   readonly #sink: LineSink;
@@ -19,6 +24,9 @@ export class BatchedLines {
   #chars = 0;
   /** The sink's writes, one after the other: callers that do not await each other must not interleave them. */
   #writing: Promise<void> = Promise.resolve();
+  /** Pieces handed to `#writing` and not written yet. */
+  #pending = 0;
+  #failure: { error: unknown } | undefined;
 
   constructor(sink: LineSink, pieceChars = 64 * 1024) {
     this.#sink = sink;
@@ -27,27 +35,55 @@ export class BatchedLines {
 
   /** Adds text that ends with its own newline. */
   async add(text: string): Promise<void> {
+    this.#throwIfFailed();
     this.#parts.push(text);
     this.#chars += text.length;
-    if (this.#chars >= this.#pieceChars) await this.flush();
+    if (this.#chars < this.#pieceChars) return;
+    const written = this.#write();
+    if (this.#pending > MAX_QUEUED_PIECES) {
+      await written;
+      this.#throwIfFailed();
+    }
   }
 
   async flush(): Promise<void> {
-    if (this.#parts.length === 0) return;
-    const piece = this.#parts.join('');
-    this.#parts = [];
-    this.#chars = 0;
-    const written = this.#writing.then(() => this.#sink.write(piece));
-    this.#writing = written.catch(() => {});
-    await written;
+    if (this.#parts.length > 0) this.#write();
+    await this.#writing;
+    this.#throwIfFailed();
   }
 
   async close(): Promise<void> {
     await this.flush();
-    await this.#writing;
     await this.#sink.close();
   }
+
+  /** Queues the lines added so far as one write; the promise settles (never rejects) once it is done. */
+  #write(): Promise<void> {
+    const piece = this.#parts.join('');
+    this.#parts = [];
+    this.#chars = 0;
+    this.#pending++;
+    this.#writing = this.#writing
+      .then(() => this.#sink.write(piece))
+      .then(
+        () => {
+          this.#pending--;
+        },
+        (error: unknown) => {
+          this.#pending--;
+          this.#failure ??= { error };
+        },
+      );
+    return this.#writing;
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
 }
+
+/** Pieces `BatchedLines` has queued (the one being written and two behind it) before `add` waits. */
+const MAX_QUEUED_PIECES = 3;
 
 /**
  * Whole lines of UTF-8 `bytes`, about `size` bytes at a time (each piece ends with a newline but

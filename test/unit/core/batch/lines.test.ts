@@ -160,3 +160,62 @@ describe('Class: LineSlices', () => {
     );
   });
 });
+
+describe('BatchedLines: waiting', () => {
+  it('lets adds through while at most two pieces wait behind the one being written, then holds them', async () => {
+    const release: (() => void)[] = [];
+    const writes: string[] = [];
+    const lines = new BatchedLines(
+      {
+        write: (d) =>
+          new Promise<void>((resolve) =>
+            release.push(() => {
+              writes.push(d);
+              resolve();
+            }),
+          ),
+        close: async () => {},
+      },
+      5,
+    );
+    // Each add fills a piece: the first is being written, the next two wait, the fourth add waits.
+    for (let i = 0; i < 3; i++) await lines.add(`line${i}\n`);
+    let fourthDone = false;
+    const fourth = lines.add('line3\n').then(() => {
+      fourthDone = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fourthDone).toBe(false);
+    while (!fourthDone) {
+      release.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await fourth;
+    const closed = lines.close();
+    while (release.length > 0 || writes.length < 4) {
+      release.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await closed;
+    expect(writes).toEqual(['line0\n', 'line1\n', 'line2\n', 'line3\n']);
+  });
+
+  it('rethrows a failed write from the next add, flush or close', async () => {
+    let fail = true;
+    const lines = new BatchedLines(
+      {
+        write: async () => {
+          if (fail) throw new Error('disk full');
+        },
+        close: async () => {},
+      },
+      5,
+    );
+    await lines.add('line0\n');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    fail = false;
+    await expect(lines.add('line1\n')).rejects.toThrow('disk full');
+    await expect(lines.flush()).rejects.toThrow('disk full');
+    await expect(lines.close()).rejects.toThrow('disk full');
+  });
+});
