@@ -14,3 +14,9 @@ const nativeIndexOf = Buffer.prototype.indexOf as (
 export function indexOfBytes(bytes: Uint8Array, value: number | Uint8Array, from = 0): number {
   return nativeIndexOf.call(bytes, value, from);
 }
+
+/** Where the line that starts at `start` ends: at its newline, or at the end of `bytes`. */
+export function lineEnd(bytes: Uint8Array, start: number): number {
+  const nl = nativeIndexOf.call(bytes, 10, start);
+  return nl < 0 ? bytes.length : nl;
+}

@@ -3,7 +3,7 @@ import { decideDocument, interpretOutputLine } from '../collect.ts';
 import type { JsonSchema, ModelFamily } from '../families/types.ts';
 import { keys } from '../keys.ts';
 import type { RejectedRecord, ResultRecord } from '../outcomes.ts';
-import { indexOfBytes } from './bytes.ts';
+import { lineEnd } from './bytes.ts';
 import { DocumentJoin, type JoinedDocument } from './join.ts';
 import { KeptLines } from './kept-lines.ts';
 import { IndexLineReader, LeadingRecordIds } from './line-keys.ts';
@@ -124,13 +124,10 @@ export class PartitionDecider {
   /** An index segment's bytes (whole UTF-8 lines); only a document's first line is decoded. */
   addIndexBytes(bytes: Uint8Array): void {
     const reader = this.#index;
-    for (let start = 0; start < bytes.length; ) {
-      const nl = indexOfBytes(bytes, 10, start);
-      const end = nl < 0 ? bytes.length : nl;
-      const lineStart = start;
-      start = end + 1;
-      if (end === lineStart) continue;
-      const entry = reader.next(bytes, lineStart, end);
+    for (let start = 0, end = 0; start < bytes.length; start = end + 1) {
+      end = lineEnd(bytes, start);
+      if (end === start) continue;
+      const entry = reader.next(bytes, start, end);
       if (reader.recordIdAt >= 0) this.#join.addEntryAt(entry, bytes, reader.recordIdAt, reader.chunk);
       else this.#join.addEntry(entry, entry?.recordId, reader.chunk);
     }
@@ -151,11 +148,8 @@ export class PartitionDecider {
    */
   addOutputBytes(bytes: Uint8Array, out: OutcomeWrite[]): void {
     let run = -1;
-    for (let start = 0; start < bytes.length; ) {
-      const nl = indexOfBytes(bytes, 10, start);
-      const end = nl < 0 ? bytes.length : nl;
-      const lineStart = start;
-      start = end + 1;
+    for (let lineStart = 0, end = 0; lineStart < bytes.length; lineStart = end + 1) {
+      end = lineEnd(bytes, lineStart);
       if (end === lineStart) continue;
       const idAt = this.#leading.at(bytes, lineStart, end);
       if (idAt < 0) {
