@@ -85,25 +85,32 @@ describe('Class: PartitionDecider', () => {
     expect([decider.records, decider.errorRecords, decider.tokens]).toEqual([2, 0, { input: 20, output: 4 }]);
   });
 
-  it('decides from segment bytes larger than its decoding pieces as it does from their text', () => {
-    // 3,000 documents of 2 chunks, some with a non-ASCII source key: well over one 32 KB piece.
+  it('decides the same from output in one buffer and in many runs of whole lines', () => {
+    // 3,000 documents of 2 chunks, some with a non-ASCII source key, their lines far apart.
     const docs = Array.from({ length: 3000 }, (_, i) => `d${String(i).padStart(5, '0')}`);
     const indexText = `${docs.map((d) => index(d, 2).replace('.pdf', i18n(d))).join('\n')}\n`;
-    const outputText = `${FILE_MARKER}0\n${docs.flatMap((d, i) => [line(d, 1, i % 7 === 0 ? 'n/a' : i), line(d, 0, i % 7 === 0 ? 'n/a' : i)]).join('\n')}\n`;
-    const fromText = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
-    const fromBytes = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
-    const textOut: OutcomeWrite[] = [];
-    const bytesOut: OutcomeWrite[] = [];
-    fromText.addIndex(indexText);
-    fromText.addOutput(outputText, textOut);
-    fromText.finish(textOut);
+    const lines = [
+      ...docs.map((d, i) => line(d, 1, i % 7 === 0 ? 'n/a' : i)),
+      ...docs.map((d, i) => line(d, 0, i % 7 === 0 ? 'n/a' : i)),
+    ];
     const encoder = new TextEncoder();
-    fromBytes.addIndexBytes(encoder.encode(indexText));
-    fromBytes.addOutputBytes(encoder.encode(outputText), bytesOut);
-    fromBytes.finish(bytesOut);
-    expect(bytesOut).toEqual(textOut);
-    expect(textOut).toHaveLength(3000);
-    expect(fromBytes.records).toBe(6000);
+    const decide = (runs: string[]) => {
+      const decider = new PartitionDecider(settings(2), familyByName('anthropic'), schemas);
+      const out: OutcomeWrite[] = [];
+      decider.addIndexBytes(encoder.encode(indexText));
+      for (const run of runs) decider.addOutputBytes(encoder.encode(run), out);
+      decider.finish(out);
+      return { out, records: decider.records };
+    };
+    const whole = decide([`${FILE_MARKER}0\n${lines.join('\n')}\n`]);
+    // Runs of 1 to 97 lines, each a buffer of its own, as lineRuns hands them over.
+    const runs: string[] = [`${FILE_MARKER}0\n`];
+    for (let at = 0, n = 1; at < lines.length; at += n, n = (n * 31) % 97 || 1)
+      runs.push(`${lines.slice(at, at + n).join('\n')}\n`);
+    const pieces = decide(runs);
+    expect(pieces.out).toEqual(whole.out);
+    expect(whole.out).toHaveLength(3000);
+    expect([whole.records, pieces.records]).toEqual([6000, 6000]);
   });
 
   it('re-stages a failed document below the attempt limit, with its reasons as feedback', () => {
