@@ -171,6 +171,12 @@ export class LineSlices {
     const made = this.#busy.then(async () => {
       while (this.#next <= index && this.#next < this.#counts.length)
         this.#made.set(this.#next, await this.#cut(this.#counts[this.#next++] as number));
+      // Past the last slice, what the stream holds beyond it is not read: the stream is closed
+      // (a file left open otherwise).
+      if (this.#next === this.#counts.length && !this.#ended) {
+        this.#ended = true;
+        await this.#chunks.return?.();
+      }
     });
     this.#busy = made.catch(() => {});
     return made.then(() => {

@@ -219,3 +219,21 @@ describe('BatchedLines: waiting', () => {
     await expect(lines.close()).rejects.toThrow('disk full');
   });
 });
+
+describe('LineSlices: the stream', () => {
+  it('is closed once the last slice is cut, lines beyond it unread', async () => {
+    let closed = false;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      try {
+        for (let i = 0; i < 100; i++) yield new TextEncoder().encode(`line ${i}\n`);
+      } finally {
+        closed = true;
+      }
+    }
+    const slices = new LineSlices(source(), [2, 1]);
+    expect(new TextDecoder().decode(await slices.take(0))).toBe('line 0\nline 1\n');
+    expect(closed).toBe(false);
+    expect(new TextDecoder().decode(await slices.take(1))).toBe('line 2\n');
+    expect(closed).toBe(true);
+  });
+});
