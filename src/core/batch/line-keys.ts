@@ -75,8 +75,7 @@ export class LeadingRecordIds {
     this.#backslash = b;
     if (b < end) return -1;
     // No `"recordId"` from the end of the recordId on: its `I`, the rarest of its bytes in model
-    // output, is searched for (natively, a byte sequence is slower to find: its search is set up
-    // anew for each call).
+    // output, is searched for (`indexOfBytes` finds a byte fast, a byte sequence slowly).
     const from = start + ID_END + I_AT;
     let i = this.#letterI < from ? find(bytes, LETTER_I, from) : this.#letterI;
     while (i < end && !isRecordIdKey(bytes, i - I_AT)) i = find(bytes, LETTER_I, i + 1);
@@ -98,8 +97,8 @@ function isRecordIdKey(bytes: Uint8Array, at: number): boolean {
   return true;
 }
 
-function find(bytes: Uint8Array, value: number | Uint8Array, from: number): number {
-  const at = indexOfBytes(bytes, value, from);
+function find(bytes: Uint8Array, byte: number, from: number): number {
+  const at = indexOfBytes(bytes, byte, from);
   return at < 0 ? bytes.length : at;
 }
 
