@@ -162,13 +162,13 @@ export class PartitionDecider {
       // A document with a line for every chunk had its kept lines worked through; still not
       // done (a torn line, two records of one chunk), it takes its next lines as they come.
       if (this.#join.isDone(doc) || this.#mayBeComplete(doc)) {
-        this.#line(this.#decoder.decode(bytes.subarray(lineStart, end)), out);
+        this.#lineAt(bytes, lineStart, end, out);
         continue;
       }
       if (this.#deferredBytes >= this.#deferMax) {
         // Past the budget: the document's kept lines first, as they came first.
         if (this.#kept.has(doc)) this.#replay(doc, out);
-        this.#line(this.#decoder.decode(bytes.subarray(lineStart, end)), out);
+        this.#lineAt(bytes, lineStart, end, out);
         continue;
       }
       if (run < 0) {
@@ -226,7 +226,7 @@ export class PartitionDecider {
       const bytes = this.#runs[kept.run(at)] as Uint8Array;
       this.#job = kept.file(at);
       this.#jobId = this.#settings.jobIds[this.#job] ?? '';
-      this.#line(this.#decoder.decode(bytes.subarray(kept.start(at), kept.end(at))), out);
+      this.#lineAt(bytes, kept.start(at), kept.end(at), out);
     }
     this.#job = job;
     this.#jobId = jobId;
@@ -256,11 +256,11 @@ export class PartitionDecider {
     this.#joinLine(parsed, out);
   }
 
-  /** One output line, parsed and joined now. */
-  #line(line: string, out: OutcomeWrite[]): void {
+  /** The output line `bytes[start, end)`, decoded, parsed and joined now. */
+  #lineAt(bytes: Uint8Array, start: number, end: number, out: OutcomeWrite[]): void {
     let parsed: OutputLine;
     try {
-      parsed = JSON.parse(line);
+      parsed = JSON.parse(this.#decoder.decode(bytes.subarray(start, end)));
     } catch {
       return; // routed by its leading recordId, but torn further on: it belongs to no record
     }

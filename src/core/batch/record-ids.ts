@@ -96,12 +96,12 @@ export class RecordIds {
     this.#slots = new Int32Array(slots).fill(-1);
     this.#keys = new Uint8Array(slots * RECORD_ID_LENGTH);
     this.#mask = slots - 1;
+    // Each recordId is in the old table once, so `#slot` finds it an empty slot in the new one.
     for (let s = 0; s < oldSlots.length; s++) {
       const ordinal = oldSlots[s] as number;
       if (ordinal < 0) continue;
       const from = s * RECORD_ID_LENGTH;
-      let slot = hash(oldKeys, from) & this.#mask;
-      while ((this.#slots[slot] as number) >= 0) slot = (slot + 1) & this.#mask;
+      const slot = this.#slot(oldKeys, from);
       this.#keys.set(oldKeys.subarray(from, from + RECORD_ID_LENGTH), slot * RECORD_ID_LENGTH);
       this.#slots[slot] = ordinal;
     }
