@@ -1033,26 +1033,22 @@ function serveDecisions(port: MessagePort, data: CollectWorkerData): void {
   port.on('message', (request: WorkerRequest) => {
     try {
       const writes: OutcomeWrite[] = [];
+      let tally: Tally | undefined;
       if (request.op === 'index') decider.addIndexBytes(request.bytes);
       else if (request.op === 'output') decider.addOutputBytes(request.bytes, writes);
       else {
         decider.finish(writes);
         const { records, errorRecords, tokens } = decider;
-        const packed = packBodies(writes);
-        port.postMessage(
-          {
-            seq: request.seq,
-            writes: packed.writes,
-            tally: { records, errorRecords, tokens },
-          } satisfies WorkerReply,
-          packed.buffers,
-        );
+        tally = { records, errorRecords, tokens };
         decider = new PartitionDecider(settings, family, schemas);
-        return;
       }
       const packed = packBodies(writes);
       port.postMessage(
-        { seq: request.seq, ...(writes.length > 0 ? { writes: packed.writes } : {}) } satisfies WorkerReply,
+        {
+          seq: request.seq,
+          ...(writes.length > 0 ? { writes: packed.writes } : {}),
+          ...(tally ? { tally } : {}),
+        } satisfies WorkerReply,
         packed.buffers,
       );
     } catch (error) {
