@@ -201,16 +201,13 @@ export class FsStore implements ObjectStore {
    * a promise and stream bookkeeping per chunk) against about 0.2 s.
    */
   *#chunksInline(key: string): Generator<Uint8Array> {
-    const path = this.path(key);
     let fd: number;
     try {
-      fd = openSync(path, 'r');
-      if (fstatSync(fd).isDirectory()) {
-        closeSync(fd);
-        throw new NotFoundError(key);
-      }
+      fd = openFile(this.path(key)).fd;
     } catch (error) {
-      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) throw new NotFoundError(key);
+      // EISDIR: a folder is no object in S3 either.
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR') || isErrno(error, 'EISDIR'))
+        throw new NotFoundError(key);
       throw error;
     }
     try {
@@ -361,14 +358,25 @@ export class FsStore implements ObjectStore {
 
 /** A small file's bytes, read with synchronous calls; undefined when it is too large for that. */
 function readSmall(path: string): Buffer | undefined {
+  const { fd, size } = openFile(path);
+  try {
+    return size <= SYNC_MAX_BYTES ? readWhole(fd, size) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file opened for reading, with its size; a folder fails with EISDIR, as reading it would. */
+function openFile(path: string): { fd: number; size: number } {
   const fd = openSync(path, 'r');
   try {
     const s = fstatSync(fd);
-    // Opening a folder for reading succeeds on Linux: answer as reading it would.
+    // Opening a folder for reading succeeds on Linux.
     if (s.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
-    return s.size <= SYNC_MAX_BYTES ? readWhole(fd, s.size) : undefined;
-  } finally {
+    return { fd, size: s.size };
+  } catch (error) {
     closeSync(fd);
+    throw error;
   }
 }
 
